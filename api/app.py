@@ -1,0 +1,49 @@
+"""The FastAPI application: wiring only. Routes live in `api/routes/`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.context import AppContext
+from api.routes import assistants, runs, system, threads
+from steadygraph import __version__
+from steadygraph.ids import system_assistant_id
+from steadygraph.project import load_project
+from steadygraph.settings import Settings
+from steadygraph.storage import open_storage
+from steadygraph.temporal import connect, ensure_search_attributes
+
+
+def create_app(settings: Settings) -> FastAPI:
+    # Read (not imported: no graph code in the API) before serving, so a
+    # broken langgraph.json stops start-up with its own message.
+    project = load_project(settings.config_path)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        storage = await open_storage(settings.storage_url)
+        try:
+            await storage.ensure_system_assistants(
+                {graph_id: system_assistant_id(graph_id) for graph_id in project.graphs}
+            )
+            client = await connect(settings)
+            await ensure_search_attributes(client)
+            app.state.context = AppContext(settings, project, storage, client)
+            yield
+        finally:
+            await storage.close()
+
+    app = FastAPI(
+        title="Steadygraph",
+        version=__version__,
+        summary="LangGraph Server's API, with every run a durable Temporal workflow.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (system, assistants, threads, runs):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,53 @@
+"""Error bodies as LangGraph Server sends them: always `{"detail": "<text>"}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from steadygraph.ids import parse_uuid
+
+log = logging.getLogger(__name__)
+
+
+def not_found(detail: str = "Not Found") -> HTTPException:
+    return HTTPException(status_code=404, detail=detail)
+
+
+def require_uuid(value: str, what: str) -> str:
+    """Canonical UUID or a 422 naming the field, as LangGraph Server answers."""
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise HTTPException(status_code=422, detail=f"Invalid {what} ID: must be a UUID")
+    return parsed
+
+
+def _describe(error: dict) -> str:
+    location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+    where = ".".join(location)
+    if error.get("type") == "json_invalid":
+        return "Invalid JSON in request body"
+    return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return JSONResponse({"detail": "Invalid JSON in request body"}, status_code=422)
+    detail = "\n".join(_describe(e) for e in errors) or "Invalid request"
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # A bug must still answer JSON; the traceback goes to the log.
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": f"Internal error: {type(exc).__name__}"}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,41 @@
+"""join / wait: block until a run's workflow ends, then answer from storage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import WorkflowFailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.context import AppContext
+from steadygraph.storage import ACTIVE_RUN_STATUSES
+
+
+async def wait_for_end(ctx: AppContext, run: dict[str, Any]) -> None:
+    if run["status"] not in ACTIVE_RUN_STATUSES:
+        return
+    handle = ctx.temporal.get_workflow_handle(run["run_id"])
+    try:
+        await handle.result()
+    except WorkflowFailureError:
+        pass  # the run's status and error were recorded before the workflow ended
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+
+
+async def final_values(ctx: AppContext, run_id: str, thread_id: str) -> Any:
+    """What join/wait return: the thread's values when the run ended, with
+    `__interrupt__` when it stopped at an interrupt, or `__error__` when it failed."""
+    error = await ctx.storage.get_run_error(run_id)
+    if error:
+        return {"__error__": error}
+    state = await ctx.storage.get_thread_state(thread_id) or {}
+    values = state.get("values")
+    if values is None:
+        thread = await ctx.storage.get_thread(thread_id)
+        values = (thread or {}).get("values") or {}
+    interrupts = state.get("interrupts") or []
+    if interrupts and isinstance(values, dict):
+        return {**values, "__interrupt__": interrupts}
+    return values

@@ -1,0 +1,3 @@
+from steadygraph.cli import main
+
+main()

@@ -1,0 +1,237 @@
+"""`steadygraph dev | api | worker`.
+
+`dev` is the all-in-one for a laptop: the embedded Temporal server, a worker
+process and the API. `api` and `worker` are the separate, replicable processes
+of a production deployment, pointed at TEMPORAL_ADDRESS and a database URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from steadygraph.project import ConfigError, load_project
+from steadygraph.settings import Settings
+
+log = logging.getLogger("steadygraph")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="path to langgraph.json (env STEADYGRAPH_CONFIG; default ./langgraph.json)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="where SQLite files and Temporal state "
+        "live (env STEADYGRAPH_DATA_DIR; default ./.steadygraph)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL URL instead of SQLite (env STEADYGRAPH_DATABASE_URL or DATABASE_URL)",
+    )
+    parser.add_argument("--task-queue", help="Temporal task queue (env STEADYGRAPH_TASK_QUEUE)")
+
+
+def _add_http(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="interface to serve on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to serve on (default 8123)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="steadygraph", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="embedded Temporal server + worker + API, all in one")
+    _add_common(dev)
+    _add_http(dev)
+    dev.add_argument(
+        "--temporal-port",
+        type=int,
+        default=7233,
+        help="gRPC port of the embedded Temporal server (default 7233)",
+    )
+    dev.add_argument(
+        "--temporal-ui-port",
+        type=int,
+        default=8233,
+        help="port of the Temporal Web UI (default 8233)",
+    )
+    dev.add_argument("--no-temporal-ui", action="store_true", help="run Temporal headless")
+
+    api = commands.add_parser("api", help="the HTTP API alone (needs TEMPORAL_ADDRESS)")
+    _add_common(api)
+    _add_http(api)
+    api.add_argument("--temporal-address", help="host:port of Temporal (env TEMPORAL_ADDRESS)")
+
+    worker = commands.add_parser("worker", help="a Temporal worker alone (needs TEMPORAL_ADDRESS)")
+    _add_common(worker)
+    worker.add_argument("--temporal-address", help="host:port of Temporal (env TEMPORAL_ADDRESS)")
+    worker.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env().with_overrides(
+        config_path=args.config,
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        task_queue=args.task_queue,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        temporal_address=getattr(args, "temporal_address", None),
+    )
+
+
+def _serve_api(settings: Settings) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def _run_worker(settings: Settings, ready_file: Path | None) -> None:
+    from steadygraph.worker import load_graphs, run_worker
+
+    graphs = load_graphs(settings)  # a bad graph entry stops here, before connecting
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        task = asyncio.create_task(run_worker(settings, stop=stop, graphs=graphs))
+        if ready_file:
+            # Polling starts as soon as the worker is entered; give it a moment.
+            await asyncio.sleep(0.5)
+            if not task.done():
+                await asyncio.to_thread(ready_file.write_text, str(os.getpid()))
+        await task
+
+    asyncio.run(main())
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        STEADYGRAPH_CONFIG=str(settings.config_path.resolve()),
+        STEADYGRAPH_DATA_DIR=str(settings.data_dir.resolve()),
+        STEADYGRAPH_TASK_QUEUE=settings.task_queue,
+        TEMPORAL_ADDRESS=settings.temporal_address or "",
+        TEMPORAL_NAMESPACE=settings.temporal_namespace,
+    )
+    if settings.database_url:
+        env["STEADYGRAPH_DATABASE_URL"] = settings.database_url
+    return env
+
+
+def _stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
+    ready = settings.data_dir / f"worker-{os.getpid()}.ready"
+    ready.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "steadygraph", "worker", "--ready-file", str(ready)],
+        env=_child_env(settings),
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        if process.poll() is not None:
+            raise SystemExit(2)  # the worker printed why (e.g. a bad graph entry)
+        if time.monotonic() > deadline:
+            _stop(process)
+            raise SystemExit("steadygraph: the worker did not start within 120 s")
+        time.sleep(0.1)
+    ready.unlink(missing_ok=True)
+    return process
+
+
+def _dev(settings: Settings, args: argparse.Namespace) -> None:
+    from steadygraph.temporal_dev_server import EmbeddedTemporal, TemporalServerError
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = None
+    if not settings.temporal_address:
+        embedded = EmbeddedTemporal(
+            data_dir=settings.data_dir,
+            port=args.temporal_port,
+            ui_port=None if args.no_temporal_ui else args.temporal_ui_port,
+            namespace=settings.temporal_namespace,
+        )
+        try:
+            embedded.start()
+        except TemporalServerError as exc:
+            raise SystemExit(f"steadygraph: {exc}") from exc
+        settings = settings.with_overrides(
+            temporal_address=embedded.address,
+            temporal_ui_url=settings.temporal_ui_url or embedded.ui_url,
+        )
+    worker = None
+    try:
+        worker = _start_worker_process(settings)
+        base = f"http://{settings.host}:{settings.port}"
+        print(
+            "\nSteadygraph is up\n"
+            f"  API:          {base}\n"
+            f"  API docs:     {base}/docs\n"
+            f"  Temporal UI:  {settings.temporal_ui_url or '(headless)'}\n"
+            f"  Temporal:     {settings.temporal_address}\n"
+            f"  data dir:     {settings.data_dir.resolve()}\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        _serve_api(settings)
+    finally:
+        if worker is not None:
+            _stop(worker)
+        if embedded is not None:
+            embedded.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("temporalio", "alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = _settings(args)
+    try:
+        load_project(settings.config_path)  # fail fast, with the entry named
+        if args.command == "dev":
+            _dev(settings, args)
+        elif args.command == "api":
+            _serve_api(settings)
+        else:
+            _run_worker(settings, args.ready_file)
+    except ConfigError as exc:
+        print(f"steadygraph: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,346 @@
+"""Static parsing of a ``langgraph.json`` project file.
+
+Nothing here imports user code: the API process uses this module to learn graph ids,
+env and dependencies, and it must never execute graph modules (those run on workers,
+see :mod:`steadygraph.graphs`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "GraphSpec",
+    "ProjectConfig",
+    "load_project",
+    "parse_dotenv",
+]
+
+DEFAULT_CONFIG_NAME = "langgraph.json"
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+
+
+class ConfigError(Exception):
+    """A user-facing problem with the project configuration.
+
+    The message is meant to be printed as-is: it names the config file and the
+    offending entry, e.g. ``langgraph.json: graphs['agent']: file ./agent.py not found``.
+    """
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """One entry of ``graphs`` in langgraph.json, as written (not imported)."""
+
+    graph_id: str
+    module: str  # as written before ':', e.g. "./agent.py" or "my_pkg.graph"
+    attr: str  # after ':', possibly a dotted attribute path, e.g. "graph" or "app.graph"
+    file: Path | None  # absolute path when `module` is a file path, else None
+    description: str | None
+
+    @property
+    def import_path(self) -> str:
+        return f"{self.module}:{self.attr}"
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The parsed langgraph.json. ``raw`` keeps every key for features parsed elsewhere."""
+
+    path: Path
+    base_dir: Path
+    graphs: dict[str, GraphSpec]
+    env: dict[str, str]
+    dependencies: list[Path]
+    packages: list[str]
+    raw: dict[str, Any]
+
+    @property
+    def graph_ids(self) -> list[str]:
+        return list(self.graphs)
+
+
+def load_project(path: str | Path) -> ProjectConfig:
+    """Parse and validate a langgraph.json (or a folder containing one).
+
+    Raises ConfigError with a message naming the offending entry.
+    """
+    config_path = _resolve_config_path(Path(path))
+    raw = _read_json(config_path)
+    base_dir = config_path.parent
+    where = config_path.name
+    dependencies, packages = _parse_dependencies(raw.get("dependencies"), base_dir, where)
+    return ProjectConfig(
+        path=config_path,
+        base_dir=base_dir,
+        graphs=_parse_graphs(raw.get("graphs"), base_dir, where),
+        env=_parse_env(raw.get("env"), base_dir, where),
+        dependencies=dependencies,
+        packages=packages,
+        raw=raw,
+    )
+
+
+# --- file ---------------------------------------------------------------------------
+
+
+def _resolve_config_path(path: Path) -> Path:
+    # Accepting a folder lets `steadygraph dev ./examples` work like `langgraph dev` run there.
+    path = path.expanduser().resolve()
+    if path.is_dir():
+        path = path / DEFAULT_CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(f"{path.name}: config file not found (looked in {path})")
+    return path
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name}: cannot read {path}: {exc}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path.name}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name}: must contain a JSON object, got {_json_type(data)}")
+    return data
+
+
+def _resolve(base_dir: Path, relative: str) -> Path:
+    # Relative entries are relative to langgraph.json's folder, not the process's cwd.
+    return (base_dir / Path(relative).expanduser()).resolve()
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
+
+
+# --- graphs -------------------------------------------------------------------------
+
+
+def _parse_graphs(value: object, base_dir: Path, where: str) -> dict[str, GraphSpec]:
+    if value is None:
+        raise ConfigError(
+            f'{where}: \'graphs\' is missing; add e.g. {{"agent": "./agent.py:graph"}}'
+        )
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: 'graphs' must be an object, got {_json_type(value)}")
+    if not value:
+        raise ConfigError(f"{where}: 'graphs' is empty; declare at least one graph")
+    return {
+        graph_id: _parse_graph_entry(graph_id, entry, base_dir, where)
+        for graph_id, entry in value.items()
+    }
+
+
+def _parse_graph_entry(graph_id: str, entry: object, base_dir: Path, where: str) -> GraphSpec:
+    if not graph_id.strip():
+        raise ConfigError(f"{where}: graphs[{graph_id!r}]: graph id must be a non-empty string")
+    label = f"{where}: graphs[{graph_id!r}]"
+    import_path, description = _split_graph_entry(entry, label)
+    module, attr = _split_import_path(import_path, label)
+    file = _resolve_graph_file(module, base_dir, label) if _is_file_path(module) else None
+    if file is None:
+        _check_dotted(module, "module", label)
+    return GraphSpec(
+        graph_id=graph_id, module=module, attr=attr, file=file, description=description
+    )
+
+
+def _split_graph_entry(entry: object, label: str) -> tuple[str, str | None]:
+    """Return (import path, description) for the string or {"path", "description"} forms."""
+    if isinstance(entry, str):
+        return entry, None
+    if not isinstance(entry, dict):
+        raise ConfigError(
+            f'{label}: must be a string like "./agent.py:graph" or an object with a '
+            f'"path" key, got {_json_type(entry)}'
+        )
+    path = entry.get("path")
+    if not isinstance(path, str):
+        raise ConfigError(f'{label}: object form needs a string "path" like "./agent.py:graph"')
+    description = entry.get("description")
+    if description is not None and not isinstance(description, str):
+        raise ConfigError(f'{label}: "description" must be a string or null')
+    return path, description
+
+
+def _split_import_path(import_path: str, label: str) -> tuple[str, str]:
+    # rpartition: the attribute never contains ':', a (Windows) file path might.
+    module, sep, attr = import_path.strip().rpartition(":")
+    if not sep or not module or not attr:
+        raise ConfigError(
+            f"{label}: {import_path!r} must be '<file or module>:<attribute>', "
+            'e.g. "./agent.py:graph" or "my_pkg.agent:graph"'
+        )
+    _check_dotted(attr, "attribute", label)
+    return module, attr
+
+
+def _is_file_path(module: str) -> bool:
+    return module.endswith(".py") or "/" in module or "\\" in module or module.startswith(".")
+
+
+def _check_dotted(name: str, kind: str, label: str) -> None:
+    if not all(_IDENTIFIER.fullmatch(part) for part in name.split(".")):
+        raise ConfigError(f"{label}: {kind} {name!r} is not a valid dotted Python name")
+
+
+def _resolve_graph_file(module: str, base_dir: Path, label: str) -> Path:
+    file = _resolve(base_dir, module)
+    if not module.endswith(".py"):
+        # JS/TS graphs are a langgraph.js feature; workers here only import Python.
+        raise ConfigError(f"{label}: file {module} is not a Python (.py) file")
+    if not file.is_file():
+        raise ConfigError(f"{label}: file {module} not found (looked in {file})")
+    return file
+
+
+# --- env ----------------------------------------------------------------------------
+
+
+def _parse_env(value: object, base_dir: Path, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return _read_env_file(value, base_dir, where)
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"{where}: 'env' must be an object or a path to a .env file, got {_json_type(value)}"
+        )
+    env: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise ConfigError(
+                f"{where}: env[{key!r}]: value must be a string, got {_json_type(item)}"
+            )
+        env[key] = item
+    return env
+
+
+def _read_env_file(name: str, base_dir: Path, where: str) -> dict[str, str]:
+    file = _resolve(base_dir, name)
+    label = f"{where}: env file {name}"
+    if not file.is_file():
+        raise ConfigError(f"{label} not found (looked in {file})")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{label}: cannot read: {exc}") from exc
+    return parse_dotenv(text, label)
+
+
+def parse_dotenv(text: str, label: str = ".env") -> dict[str, str]:
+    """Parse dotenv text: KEY=VALUE lines, '#' comments, quotes, optional ``export ``.
+
+    Deliberately small (no ``${VAR}`` interpolation, no multi-line values): the API
+    process and the workers must read the same values, and interpolating against the
+    reading process's environment would make them differ.
+    """
+    env: dict[str, str] = {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        parsed = _parse_dotenv_line(line, f"{label}: line {lineno}")
+        if parsed is not None:
+            env[parsed[0]] = parsed[1]
+    return env
+
+
+def _parse_dotenv_line(line: str, label: str) -> tuple[str, str] | None:
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    if stripped.startswith("export "):
+        stripped = stripped[len("export ") :].lstrip()
+    key, sep, rest = stripped.partition("=")
+    key = key.strip()
+    if not sep or not _ENV_KEY.fullmatch(key):
+        raise ConfigError(f"{label}: expected KEY=VALUE, got {line.strip()!r}")
+    return key, _parse_dotenv_value(rest.strip(), label)
+
+
+def _parse_dotenv_value(raw: str, label: str) -> str:
+    if raw[:1] in ("'", '"'):
+        quote = raw[0]
+        end = _closing_quote(raw, quote)
+        if end < 0:
+            raise ConfigError(f"{label}: unterminated {quote} quote")
+        trailing = raw[end + 1 :].strip()
+        if trailing and not trailing.startswith("#"):
+            raise ConfigError(f"{label}: unexpected text after quoted value: {trailing!r}")
+        body = raw[1:end]
+        return _unescape_double(body) if quote == '"' else body
+    # Unquoted: an inline comment needs whitespace before '#', like python-dotenv/shells.
+    value = re.split(r"\s+#", raw, maxsplit=1)[0]
+    return value.strip()
+
+
+def _closing_quote(raw: str, quote: str) -> int:
+    i = 1
+    while i < len(raw):
+        if raw[i] == "\\" and quote == '"':
+            i += 2
+            continue
+        if raw[i] == quote:
+            return i
+        i += 1
+    return -1
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def _unescape_double(body: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), body)
+
+
+# --- dependencies -------------------------------------------------------------------
+
+
+def _parse_dependencies(value: object, base_dir: Path, where: str) -> tuple[list[Path], list[str]]:
+    """Split `dependencies` into local folders (absolute) and package requirements."""
+    if value is None:
+        # Optional here: the schema's `source`-based variant has no dependencies list.
+        return [], []
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: 'dependencies' must be an array, got {_json_type(value)}")
+    paths: list[Path] = []
+    packages: list[str] = []
+    for index, dep in enumerate(value):
+        label = f"{where}: dependencies[{index}]"
+        if not isinstance(dep, str) or not dep.strip():
+            raise ConfigError(f"{label}: must be a non-empty string")
+        if _is_local_dependency(dep):
+            paths.append(_resolve_dependency(dep, base_dir, label))
+        else:
+            packages.append(dep)
+    return paths, packages
+
+
+def _is_local_dependency(dep: str) -> bool:
+    # Same rule as langgraph-cli: local paths start with '.' (or are absolute); anything
+    # else ("langchain_openai", "pkg>=1", "git+https://...") is a pip requirement.
+    return dep.startswith((".", "/", "~"))
+
+
+def _resolve_dependency(dep: str, base_dir: Path, label: str) -> Path:
+    path = _resolve(base_dir, dep)
+    if not path.is_dir():
+        what = "is not a folder" if path.exists() else "not found"
+        raise ConfigError(f"{label}: local dependency {dep} {what} (looked in {path})")
+    return path

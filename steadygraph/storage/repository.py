@@ -1,0 +1,447 @@
+"""Reads and writes of assistants, threads and runs.
+
+The API and the activities go through this class only, so a new backend is a
+new engine URL, not new call sites. Rows come back as the JSON-ready dicts
+LangGraph Server returns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+
+from steadygraph.storage.schema import assistants, runs, threads
+
+ACTIVE_RUN_STATUSES = ("pending", "running")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat()
+
+
+class ThreadExistsError(Exception):
+    pass
+
+
+class Storage:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # ---------------------------------------------------------------- helpers
+
+    def _contains(self, column: Any, wanted: Mapping[str, Any]) -> ColumnElement[bool]:
+        """JSON containment of a flat key/value filter, on either dialect."""
+        if self.engine.dialect.name == "postgresql":
+            return column.op("@>")(func.cast(json.dumps(wanted), column.type))
+        clauses: list[ColumnElement[bool]] = []
+        for key, value in wanted.items():
+            path = '$."' + str(key).replace('"', '\\"') + '"'
+            extracted = func.json_extract(column, path)
+            if value is None:
+                clauses.append(func.json_type(column, path) == "null")
+            elif isinstance(value, bool):
+                clauses.append(and_(func.json_type(column, path) == ("true" if value else "false")))
+            elif isinstance(value, dict | list):
+                clauses.append(extracted == json.dumps(value, separators=(",", ":")))
+            else:
+                clauses.append(extracted == value)
+        return and_(*clauses)
+
+    # ------------------------------------------------------------- assistants
+
+    @staticmethod
+    def _assistant(row: Row[Any]) -> dict[str, Any]:
+        return {
+            "assistant_id": row.assistant_id,
+            "graph_id": row.graph_id,
+            "config": row.config,
+            "context": row.context,
+            "metadata": row.metadata,
+            "name": row.name,
+            "created_at": _iso(row.created_at),
+            "updated_at": _iso(row.updated_at),
+            "version": row.version,
+            "description": row.description,
+        }
+
+    async def ensure_system_assistants(self, graphs: Mapping[str, str]) -> None:
+        """One assistant per graph, id derived from the graph id; kept across restarts."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            existing = set(
+                (
+                    await conn.execute(
+                        select(assistants.c.assistant_id).where(
+                            assistants.c.assistant_id.in_(list(graphs.values()))
+                        )
+                    )
+                ).scalars()
+            )
+            for graph_id, assistant_id in graphs.items():
+                if assistant_id in existing:
+                    continue
+                await conn.execute(
+                    insert(assistants).values(
+                        assistant_id=assistant_id,
+                        graph_id=graph_id,
+                        name=graph_id,
+                        description=None,
+                        config={},
+                        context={},
+                        metadata={"created_by": "system"},
+                        version=1,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+
+    async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(assistants).where(assistants.c.assistant_id == assistant_id)
+                )
+            ).first()
+        return self._assistant(row) if row else None
+
+    def _assistant_filters(
+        self, graph_id: str | None, metadata: Mapping[str, Any] | None, name: str | None
+    ) -> list[ColumnElement[bool]]:
+        filters: list[ColumnElement[bool]] = []
+        if graph_id:
+            filters.append(assistants.c.graph_id == graph_id)
+        if name:
+            filters.append(assistants.c.name.contains(name, autoescape=True))
+        if metadata:
+            filters.append(self._contains(assistants.c.metadata, metadata))
+        return filters
+
+    async def search_assistants(
+        self,
+        *,
+        graph_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str = "created_at",
+        sort_order: str = "desc",
+    ) -> list[dict[str, Any]]:
+        column = assistants.c[sort_by]
+        order = column.desc() if sort_order == "desc" else column.asc()
+        query = (
+            select(assistants)
+            .where(*self._assistant_filters(graph_id, metadata, name))
+            .order_by(order, assistants.c.assistant_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [self._assistant(r) for r in rows]
+
+    async def count_assistants(
+        self,
+        *,
+        graph_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        name: str | None = None,
+    ) -> int:
+        query = (
+            select(func.count())
+            .select_from(assistants)
+            .where(*self._assistant_filters(graph_id, metadata, name))
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    # ---------------------------------------------------------------- threads
+
+    @staticmethod
+    def _thread(row: Row[Any]) -> dict[str, Any]:
+        thread: dict[str, Any] = {
+            "thread_id": row.thread_id,
+            "created_at": _iso(row.created_at),
+            "updated_at": _iso(row.updated_at),
+            "state_updated_at": _iso(row.state_updated_at),
+            "metadata": row.metadata,
+            "status": row.status,
+            "config": row.config,
+            "values": row.values,
+        }
+        # LangGraph Server adds these keys only once a run has touched the thread.
+        if row.interrupts is not None:
+            thread["error"] = row.error
+            thread["interrupts"] = row.interrupts
+        return thread
+
+    async def create_thread(
+        self, thread_id: str, metadata: Mapping[str, Any], *, if_exists: str = "raise"
+    ) -> dict[str, Any]:
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            existing = await self._get_thread(conn, thread_id)
+            if existing is not None:
+                if if_exists == "do_nothing":
+                    return existing
+                raise ThreadExistsError(thread_id)
+            await conn.execute(
+                insert(threads).values(
+                    thread_id=thread_id,
+                    created_at=now,
+                    updated_at=now,
+                    state_updated_at=now,
+                    metadata=dict(metadata),
+                    status="idle",
+                    config={},
+                    values=None,
+                    interrupts=None,
+                    error=None,
+                    state=None,
+                )
+            )
+            created = await self._get_thread(conn, thread_id)
+        assert created is not None
+        return created
+
+    async def _get_thread(self, conn: AsyncConnection, thread_id: str) -> dict[str, Any] | None:
+        row = (await conn.execute(select(threads).where(threads.c.thread_id == thread_id))).first()
+        return self._thread(row) if row else None
+
+    async def get_thread(self, thread_id: str) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            return await self._get_thread(conn, thread_id)
+
+    async def get_thread_state(self, thread_id: str) -> dict[str, Any] | None:
+        """The ThreadState JSON the worker stored last, or None if no run wrote one."""
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(select(threads.c.state).where(threads.c.thread_id == thread_id))
+            ).scalar_one_or_none()
+
+    async def save_thread_state(self, thread_id: str, state: Mapping[str, Any]) -> None:
+        """Progress of a running run: new values after each super-step."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id)
+                .values(state=dict(state), values=state.get("values"), state_updated_at=now)
+            )
+
+    # ------------------------------------------------------------------- runs
+
+    @staticmethod
+    def _run(row: Row[Any]) -> dict[str, Any]:
+        return {
+            "run_id": row.run_id,
+            "thread_id": row.thread_id,
+            "assistant_id": row.assistant_id,
+            "metadata": row.metadata,
+            "status": row.status,
+            "kwargs": row.kwargs,
+            "multitask_strategy": row.multitask_strategy,
+            "created_at": _iso(row.created_at),
+            "updated_at": _iso(row.updated_at),
+            "langsmith_session_name": None,
+        }
+
+    async def create_run(
+        self,
+        *,
+        run_id: str,
+        thread_id: str,
+        assistant: Mapping[str, Any],
+        metadata: Mapping[str, Any],
+        kwargs: Mapping[str, Any],
+        multitask_strategy: str,
+    ) -> dict[str, Any] | None:
+        """Insert a pending run and mark its thread busy; None if the thread is gone."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            thread = await self._get_thread(conn, thread_id)
+            if thread is None:
+                return None
+            thread_metadata = {
+                **thread["metadata"],
+                "graph_id": assistant["graph_id"],
+                "assistant_id": assistant["assistant_id"],
+            }
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id)
+                .values(status="busy", updated_at=now, metadata=thread_metadata)
+            )
+            await conn.execute(
+                insert(runs).values(
+                    run_id=run_id,
+                    thread_id=thread_id,
+                    assistant_id=assistant["assistant_id"],
+                    created_at=now,
+                    updated_at=now,
+                    status="pending",
+                    metadata=dict(metadata),
+                    kwargs=dict(kwargs),
+                    multitask_strategy=multitask_strategy,
+                    error=None,
+                )
+            )
+            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).one()
+        return self._run(row)
+
+    async def delete_run_record(self, run_id: str) -> None:
+        """Undo `create_run` when the workflow could not be started."""
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
+            await conn.execute(delete(runs).where(runs.c.run_id == run_id))
+            if row is not None:
+                await self._settle_thread_status(conn, row.thread_id)
+
+    async def get_run(self, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
+        query = select(runs).where(runs.c.run_id == run_id)
+        if thread_id is not None:
+            query = query.where(runs.c.thread_id == thread_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return self._run(row) if row else None
+
+    async def get_run_error(self, run_id: str) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(select(runs.c.error).where(runs.c.run_id == run_id))
+            ).scalar_one_or_none()
+
+    async def list_runs(
+        self,
+        thread_id: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        query = select(runs).where(runs.c.thread_id == thread_id)
+        if status:
+            query = query.where(runs.c.status == status)
+        query = query.order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.limit(limit).offset(offset))).all()
+        return [self._run(r) for r in rows]
+
+    async def mark_run_running(self, run_id: str) -> dict[str, Any] | None:
+        """pending → running; returns the run (also when it already was running,
+        as on a retried activity) or None when it is gone or already ended."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id, runs.c.status == "pending")
+                .values(status="running", updated_at=now)
+            )
+            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
+        if row is None or row.status != "running":
+            return None
+        return self._run(row)
+
+    async def finish_run(
+        self, run_id: str, *, status: str, error: Mapping[str, Any] | None
+    ) -> None:
+        """Record a run's end, and the thread's resulting status, in one transaction.
+
+        The thread's values and interrupts come from the state the worker saved
+        after the run's last super-step.
+        """
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
+            if row is None:
+                return
+            await conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(status=status, updated_at=now, error=dict(error) if error else None)
+            )
+            state = (
+                await conn.execute(
+                    select(threads.c.state).where(threads.c.thread_id == row.thread_id)
+                )
+            ).scalar_one_or_none() or {}
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == row.thread_id)
+                .values(
+                    updated_at=now,
+                    state_updated_at=now,
+                    config={"configurable": {}},
+                    error=dict(error) if error else None,
+                    values=state.get("values"),
+                    interrupts={
+                        task["id"]: task["interrupts"]
+                        for task in state.get("tasks", [])
+                        if task.get("interrupts")
+                    },
+                )
+            )
+            await self._settle_thread_status(conn, row.thread_id)
+
+    async def _settle_thread_status(self, conn: AsyncConnection, thread_id: str) -> None:
+        """busy while any run is pending or running; else error / interrupted / idle
+        from the last finished run and the thread's state."""
+        active = (
+            await conn.execute(
+                select(func.count())
+                .select_from(runs)
+                .where(runs.c.thread_id == thread_id, runs.c.status.in_(ACTIVE_RUN_STATUSES))
+            )
+        ).scalar_one()
+        thread = (
+            await conn.execute(
+                select(threads.c.error, threads.c.state).where(threads.c.thread_id == thread_id)
+            )
+        ).first()
+        if thread is None:
+            return
+        if active:
+            status = "busy"
+        elif thread.error:
+            status = "error"
+        elif thread.state and thread.state.get("next"):
+            status = "interrupted"
+        else:
+            status = "idle"
+        await conn.execute(
+            update(threads).where(threads.c.thread_id == thread_id).values(status=status)
+        )
+
+    async def active_runs(self, thread_id: str) -> list[str]:
+        async with self.engine.connect() as conn:
+            return list(
+                (
+                    await conn.execute(
+                        select(runs.c.run_id)
+                        .where(
+                            runs.c.thread_id == thread_id,
+                            runs.c.status.in_(ACTIVE_RUN_STATUSES),
+                        )
+                        .order_by(runs.c.created_at)
+                    )
+                ).scalars()
+            )

@@ -1,0 +1,79 @@
+"""The tables behind assistants, threads and runs (graph state itself lives in
+LangGraph's checkpointer). Changes here go with a migration in `migrations/`."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+# JSONB on PostgreSQL (indexable, containment queries), JSON text elsewhere.
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+assistants = Table(
+    "assistants",
+    metadata,
+    Column("assistant_id", String(36), primary_key=True),
+    Column("graph_id", String(255), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("config", Json, nullable=False),
+    Column("context", Json, nullable=False),
+    Column("metadata", Json, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+threads = Table(
+    "threads",
+    metadata,
+    Column("thread_id", String(36), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("state_updated_at", DateTime(timezone=True), nullable=False),
+    Column("metadata", Json, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("config", Json, nullable=False),
+    Column("values", Json, nullable=True),
+    Column("interrupts", Json, nullable=True),
+    Column("error", Json, nullable=True),
+    # The latest ThreadState JSON, written by the worker (which has the graph)
+    # so the API can answer get_state without loading any graph code.
+    Column("state", Json, nullable=True),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column(
+        "thread_id",
+        String(36),
+        ForeignKey("threads.thread_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("assistant_id", String(36), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("metadata", Json, nullable=False),
+    Column("kwargs", Json, nullable=False),
+    Column("multitask_strategy", String(16), nullable=False),
+    # {"error": class, "message": text} of a failed run, for join/wait's __error__.
+    Column("error", Json, nullable=True),
+    Index("ix_runs_thread_created", "thread_id", "created_at"),
+    Index("ix_runs_status", "status"),
+)

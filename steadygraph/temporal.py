@@ -1,0 +1,69 @@
+"""Connecting to Temporal, and what every part agrees on: search attributes,
+task queue, workflow ids and the Web UI link of a run."""
+
+from __future__ import annotations
+
+import logging
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+
+from steadygraph.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# "RunId" is Temporal's own (the id of one execution), hence the prefix.
+RUN_ID = SearchAttributeKey.for_keyword("LangGraphRunId")
+THREAD_ID = SearchAttributeKey.for_keyword("LangGraphThreadId")
+ASSISTANT_ID = SearchAttributeKey.for_keyword("LangGraphAssistantId")
+GRAPH_ID = SearchAttributeKey.for_keyword("LangGraphGraphId")
+SEARCH_ATTRIBUTES = (RUN_ID, THREAD_ID, ASSISTANT_ID, GRAPH_ID)
+
+
+async def connect(settings: Settings, address: str | None = None) -> Client:
+    target = address or settings.temporal_address or "127.0.0.1:7233"
+    return await Client.connect(
+        target,
+        namespace=settings.temporal_namespace,
+        api_key=settings.temporal_api_key,
+        tls=settings.temporal_tls or bool(settings.temporal_api_key),
+    )
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register our search attributes if the namespace lacks them.
+
+    The embedded server gets them on its command line already; this covers a
+    self-hosted cluster. Temporal Cloud refuses the call (attributes are added
+    in its console), which is logged, not fatal.
+    """
+    namespace = client.namespace
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        missing = {
+            key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+            for key in SEARCH_ATTRIBUTES
+            if key.name not in existing.custom_attributes
+        }
+        if missing:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+            )
+    except Exception as exc:
+        log.warning(
+            "could not register search attributes %s: %s", [k.name for k in SEARCH_ATTRIBUTES], exc
+        )
+
+
+def workflow_ui_url(settings: Settings, workflow_id: str) -> str | None:
+    if not settings.temporal_ui_url:
+        return None
+    base = settings.temporal_ui_url.rstrip("/")
+    return f"{base}/namespaces/{settings.temporal_namespace}/workflows/{workflow_id}"

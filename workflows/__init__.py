@@ -1,0 +1,6 @@
+"""Deterministic orchestration only: no I/O, clocks or randomness here except
+through Temporal's APIs. Side effects live in `activities/`."""
+
+from workflows.run_workflow import RunWorkflow
+
+__all__ = ["RunWorkflow"]

@@ -1,0 +1,78 @@
+"""Workflow and activity payloads. They carry ids, node names and statuses,
+never graph state: state lives in LangGraph's checkpointer, so long threads
+stay far below Temporal's payload limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    """Timeouts and retries of each super-step activity, fixed when the run starts."""
+
+    max_attempts: int = 3
+    initial_interval_s: float = 1.0
+    backoff: float = 2.0
+    max_interval_s: float = 30.0
+    timeout_s: float = 3600.0
+    heartbeat_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class RunInput:
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    graph_id: str
+    step: StepOptions = field(default_factory=StepOptions)
+
+
+@dataclass(frozen=True)
+class RunRef:
+    run_id: str
+    thread_id: str
+    graph_id: str
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What `prepare_run` found: where the run starts and where it must stop."""
+
+    active: bool  # False when the run was deleted or already ended: nothing to do
+    next: list[str] = field(default_factory=list)  # nodes of the first super-step
+    checkpoint_id: str | None = None  # the checkpoint the first step starts from
+    resuming: bool = False  # no new input: the first step continues where the thread stopped
+    has_command: bool = False  # a Command (resume/goto/update) goes with the first step
+    interrupted: bool = False  # an interrupt() is already pending and no command answers it
+    interrupt_before: list[str] = field(default_factory=list)  # ["*"] for all nodes
+    interrupt_after: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StepInput:
+    run_id: str
+    thread_id: str
+    graph_id: str
+    from_checkpoint_id: str | None
+    nodes: list[str]
+    with_command: bool = False
+
+
+@dataclass(frozen=True)
+class StepResult:
+    checkpoint_id: str | None
+    next: list[str]
+    ran: list[str]
+    interrupted: bool  # a node called interrupt(): the run stops, the thread waits
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    run_id: str
+    status: str  # success | error | interrupted
+    error: dict[str, str] | None = None
+
+
+ACTIVITY_PREPARE_RUN = "steadygraph.prepare_run"
+ACTIVITY_FINISH_RUN = "steadygraph.finish_run"
