@@ -17,8 +17,13 @@ async def wait_for_end(ctx: AppContext, run: dict[str, Any]) -> None:
     handle = ctx.temporal.get_workflow_handle(run["run_id"])
     try:
         await handle.result()
-    except WorkflowFailureError:
-        pass  # the run's status and error were recorded before the workflow ended
+    except WorkflowFailureError as exc:
+        # RunWorkflow records every ending itself; a workflow that failed
+        # anyway was terminated or timed out from outside (e.g. the Temporal
+        # UI). Record that, so the run and its thread do not stay busy.
+        await ctx.storage.fail_run_if_active(
+            run["run_id"], {"error": "WorkflowFailed", "message": str(exc.cause or exc)}
+        )
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise

@@ -47,8 +47,10 @@ def _matches(nodes: list[str], selected: list[str]) -> bool:
     return "*" in selected or any(node in selected for node in nodes)
 
 
-def _error_of(exc: ActivityError) -> dict[str, str]:
-    cause = exc.cause
+def _error_of(exc: ActivityError | ApplicationError) -> dict[str, str]:
+    # A failed local activity surfaces as its ApplicationError itself, a failed
+    # regular activity as an ActivityError caused by it.
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
     if isinstance(cause, ApplicationError):
         return {"error": cause.type or "Error", "message": cause.message}
     if cause is not None:
@@ -86,7 +88,7 @@ class RunWorkflow:
                 ),
                 summary="prepare run",
             )
-        except ActivityError as exc:
+        except (ActivityError, ApplicationError) as exc:
             end = RunEnd(run.run_id, "error", _error_of(exc))
         else:
             if not plan.active:  # deleted or already ended while it waited to start

@@ -408,6 +408,11 @@ class Storage:
             )
             await self._settle_thread_status(conn, row.thread_id)
 
+    async def fail_run_if_active(self, run_id: str, error: Mapping[str, Any]) -> None:
+        run = await self.get_run(run_id)
+        if run is not None and run["status"] in ACTIVE_RUN_STATUSES:
+            await self.finish_run(run_id, status="error", error=error)
+
     async def _settle_thread_status(self, conn: AsyncConnection, thread_id: str) -> None:
         """busy while any run is pending or running; else error / interrupted / idle
         from the last finished run and the thread's state."""

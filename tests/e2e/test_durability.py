@@ -1,0 +1,99 @@
+"""The reason Steadygraph exists: runs survive a killed worker and a restarted server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+from harness import Deployment, DevServer, wait_until
+from langgraph_sdk import get_client
+from markers import read_marks
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from steadygraph.temporal_dev_server import EmbeddedTemporal
+
+
+async def test_killed_worker_run_finishes_without_rerunning_finished_nodes(
+    temporal_server: EmbeddedTemporal, tmp_path: Path
+) -> None:
+    deployment = Deployment(temporal_server.address, tmp_path / "deploy").start()
+    try:
+        client = get_client(url=deployment.url)
+        thread = await client.threads.create()
+        marker = tmp_path / "marks.txt"
+        run = await client.runs.create(
+            thread["thread_id"], "slow", input={"marker_file": str(marker), "sleep_s": 3.0}
+        )
+        # SIGKILL the only worker while step2 (the slow node) is running.
+        await asyncio.to_thread(
+            wait_until, lambda: "step2:start" in read_marks(marker), 30, "step2 to start"
+        )
+        deployment.kill_worker(deployment.workers[0])
+        assert "step2:end" not in read_marks(marker)
+        assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "running"
+
+        deployment.start_worker()
+        await asyncio.wait_for(client.runs.join(thread["thread_id"], run["run_id"]), 60)
+
+        finished = await client.runs.get(thread["thread_id"], run["run_id"])
+        assert finished["status"] == "success"
+        counts = Counter(read_marks(marker))
+        # Completed before the kill: ran exactly once. Interrupted: started twice, ended once.
+        assert counts["step1:start"] == 1 and counts["step1:end"] == 1
+        assert counts["step2:start"] == 2 and counts["step2:end"] == 1
+        assert counts["step3:start"] == 1 and counts["step3:end"] == 1
+        state = await client.threads.get_state(thread["thread_id"])
+        assert state["values"]["visited"] == ["step1", "step2", "step3"]
+        assert (await client.threads.get(thread["thread_id"]))["status"] == "idle"
+    finally:
+        deployment.stop()
+
+
+async def test_restarted_server_keeps_threads_runs_and_state(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    server = DevServer(data_dir).start()
+    try:
+        client = get_client(url=server.url)
+        thread = await client.threads.create(metadata={"owner": "restart-test"})
+        run = await client.runs.create(
+            thread["thread_id"],
+            "agent",
+            input={"messages": [{"role": "human", "content": "what's the weather in sf"}]},
+        )
+        await client.runs.join(thread["thread_id"], run["run_id"])
+        before = (
+            await client.threads.get(thread["thread_id"]),
+            await client.threads.get_state(thread["thread_id"]),
+            await client.runs.list(thread["thread_id"]),
+            await client.runs.get(thread["thread_id"], run["run_id"]),
+        )
+    finally:
+        server.stop()
+
+    server = DevServer(data_dir, port=server.port, temporal_port=server.temporal_port).start()
+    try:
+        client = get_client(url=server.url)
+        after = (
+            await client.threads.get(thread["thread_id"]),
+            await client.threads.get_state(thread["thread_id"]),
+            await client.runs.list(thread["thread_id"]),
+            await client.runs.get(thread["thread_id"], run["run_id"]),
+        )
+        assert after == before
+        assert after[3]["status"] == "success"
+        joined = await client.runs.join(thread["thread_id"], run["run_id"])
+        assert joined == before[1]["values"]
+        # Temporal's history survived too (it lives in the same data dir).
+        temporal = await Client.connect(f"127.0.0.1:{server.temporal_port}")
+        described = await temporal.get_workflow_handle(run["run_id"]).describe()
+        assert described.status == WorkflowExecutionStatus.COMPLETED
+        # And the restarted server takes new runs on the old thread.
+        follow_up = await client.runs.wait(
+            thread["thread_id"],
+            "agent",
+            input={"messages": [{"role": "human", "content": "and in sf again?"}]},
+        )
+        assert len(follow_up["messages"]) == 8
+    finally:
+        server.stop()
