@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import Deployment
+from harness import Deployment, fresh_postgres_database
 
 from steadygraph.temporal_dev_server import EmbeddedTemporal, free_port
 
@@ -30,11 +30,28 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
         server.stop()
 
 
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """Every end-to-end test runs once per storage backend: SQLite files (the
+    default) and a fresh PostgreSQL database on the local server."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with fresh_postgres_database() as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def deployment(
-    temporal_server: EmbeddedTemporal, tmp_path_factory: pytest.TempPathFactory
+    temporal_server: EmbeddedTemporal,
+    database_url: str | None,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Deployment]:
-    deployment = Deployment(temporal_server.address, tmp_path_factory.mktemp("steadygraph"))
+    deployment = Deployment(
+        temporal_server.address,
+        tmp_path_factory.mktemp("steadygraph"),
+        extra_env={"STEADYGRAPH_DATABASE_URL": database_url} if database_url else {},
+    )
     try:
         yield deployment.start()
     finally:
