@@ -8,6 +8,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.context import AppContext
+from steadygraph.run_output import run_output
 from steadygraph.storage import ACTIVE_RUN_STATUSES
 
 
@@ -30,17 +31,4 @@ async def wait_for_end(ctx: AppContext, run: dict[str, Any]) -> None:
 
 
 async def final_values(ctx: AppContext, run_id: str, thread_id: str) -> Any:
-    """What join/wait return: the thread's values when the run ended, with
-    `__interrupt__` when it stopped at an interrupt, or `__error__` when it failed."""
-    error = await ctx.storage.get_run_error(run_id)
-    if error:
-        return {"__error__": error}
-    state = await ctx.storage.get_thread_state(thread_id) or {}
-    values = state.get("values")
-    if values is None:
-        thread = await ctx.storage.get_thread(thread_id)
-        values = (thread or {}).get("values") or {}
-    interrupts = state.get("interrupts") or []
-    if interrupts and isinstance(values, dict):
-        return {**values, "__interrupt__": interrupts}
-    return values
+    return await run_output(ctx.storage, run_id, thread_id)

@@ -330,6 +330,16 @@ class Storage:
             row = (await conn.execute(query)).first()
         return self._run(row) if row else None
 
+    async def get_run_times(self, run_id: str) -> tuple[str | None, str | None]:
+        """When the run started and ended (webhook payloads carry both)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(runs.c.started_at, runs.c.ended_at).where(runs.c.run_id == run_id)
+                )
+            ).first()
+        return (_iso(row.started_at), _iso(row.ended_at)) if row else (None, None)
+
     async def get_run_error(self, run_id: str) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:
             return (
@@ -360,7 +370,7 @@ class Storage:
             await conn.execute(
                 update(runs)
                 .where(runs.c.run_id == run_id, runs.c.status == "pending")
-                .values(status="running", updated_at=now)
+                .values(status="running", updated_at=now, started_at=now)
             )
             row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
         if row is None or row.status != "running":
@@ -383,7 +393,12 @@ class Storage:
             await conn.execute(
                 update(runs)
                 .where(runs.c.run_id == run_id)
-                .values(status=status, updated_at=now, error=dict(error) if error else None)
+                .values(
+                    status=status,
+                    updated_at=now,
+                    ended_at=now,
+                    error=dict(error) if error else None,
+                )
             )
             state = (
                 await conn.execute(

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -74,6 +75,20 @@ runs = Table(
     Column("multitask_strategy", String(16), nullable=False),
     # {"error": class, "message": text} of a failed run, for join/wait's __error__.
     Column("error", Json, nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
     Index("ix_runs_thread_created", "thread_id", "created_at"),
     Index("ix_runs_status", "status"),
+)
+
+# The durable stream of a run: what the worker's graph emitted, in order, so
+# the API can serve it (and serve it again from any point) over SSE.
+run_events = Table(
+    "run_events",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("event", String(255), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
