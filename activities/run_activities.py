@@ -21,12 +21,17 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from activities.graph_config import graph_config, graph_context, node_list
+from activities.stream_sink import StreamSink, graph_stream_modes
+from steadygraph.checkpointer import delete_run_checkpoints
 from steadygraph.graphs import GraphLoadError, GraphRegistry
-from steadygraph.serde import error_payload, snapshot_payload
+from steadygraph.serde import dumps, error_payload, snapshot_payload
 from steadygraph.storage import Storage
 from workflows.models import (
+    ACTIVITY_DELETE_THREAD,
+    ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
+    CancelRequest,
     RunEnd,
     RunPlan,
     RunRef,
@@ -67,6 +72,38 @@ async def _heartbeating() -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _stream(
+    chunks: AsyncIterator[Any],
+    sink: StreamSink,
+    *,
+    subgraphs: bool,
+    drop_initial_values: bool,
+) -> list[str]:
+    """Forward one astream call to the sink as one uninterrupted run would
+    stream it; returns the names of the nodes that ran.
+
+    Each call after the first re-emits the current values, and every call ends
+    with an empty `{"__interrupt__": ()}` update (our own stop after the
+    step): neither is part of the run's real stream.
+    """
+    ran: list[str] = []
+    seen_values = False
+    async for namespace, mode, chunk in chunks:
+        root = not namespace
+        if root and mode == "values" and not seen_values:
+            seen_values = True
+            if drop_initial_values:
+                continue
+        if root and mode == "updates" and isinstance(chunk, dict):
+            if chunk.get("__interrupt__") == ():
+                continue
+            ran.extend(node for node in chunk if node != "__interrupt__")
+        if namespace and not subgraphs:
+            continue
+        await sink.add(namespace, mode, chunk)
+    return ran
 
 
 def _checkpoint_id(config: dict[str, Any] | None) -> str | None:
@@ -116,6 +153,39 @@ class RunActivities:
             {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
         )
 
+    async def _run_graph(
+        self,
+        graph: Any,
+        run: dict[str, Any],
+        graph_input: Any,
+        config: dict[str, Any],
+        context: dict[str, Any] | None,
+        *,
+        drop_initial_values: bool,
+        **interrupts: Any,
+    ) -> list[str]:
+        """One `astream` call, streamed to the run's event log; the nodes that ran."""
+        kwargs = run["kwargs"]
+        requested = kwargs.get("stream_mode") or []
+        try:
+            async with StreamSink.open(self.storage, run["run_id"], requested) as sink:
+                return await _stream(
+                    graph.astream(
+                        graph_input,
+                        config,
+                        stream_mode=graph_stream_modes(requested),
+                        subgraphs=True,
+                        context=context,
+                        durability=kwargs.get("durability") or "async",
+                        **interrupts,
+                    ),
+                    sink,
+                    subgraphs=bool(kwargs.get("subgraphs")),
+                    drop_initial_values=drop_initial_values,
+                )
+        except Exception as exc:
+            raise _as_activity_error(exc) from exc
+
     @activity.defn(name=ACTIVITY_PREPARE_RUN)
     async def prepare_run(self, ref: RunRef) -> RunPlan:
         if await self.storage.mark_run_running(ref.run_id) is None:
@@ -150,18 +220,15 @@ class RunActivities:
             # interrupt_before="*" applies the input (LangGraph's input step) and
             # stops before the first node, so the first node runs in an activity
             # of its own, named after it.
-            try:
-                async for _ in graph.astream(
-                    run_input,
-                    input_config,
-                    interrupt_before="*",
-                    stream_mode="values",
-                    context=context,
-                    durability=kwargs.get("durability") or "async",
-                ):
-                    pass
-            except Exception as exc:
-                raise _as_activity_error(exc) from exc
+            await self._run_graph(
+                graph,
+                run,
+                run_input,
+                input_config,
+                context,
+                interrupt_before="*",
+                drop_initial_values=False,
+            )
 
         snapshot = await graph.aget_state(config)
         await self.storage.save_thread_state(ref.thread_id, snapshot_payload(snapshot))
@@ -201,20 +268,17 @@ class RunActivities:
         head = await self._head(step.thread_id)
         ran: list[str] = []
         if _checkpoint_id(head.config if head else None) == step.from_checkpoint_id:
-            step_input = Command(**run["kwargs"]["command"]) if step.with_command else None
-            try:
-                async with _heartbeating():
-                    async for chunk in graph.astream(
-                        step_input,
-                        config,
-                        interrupt_after="*",
-                        stream_mode="updates",
-                        context=context,
-                        durability=run["kwargs"].get("durability") or "async",
-                    ):
-                        ran.extend(node for node in chunk if node != "__interrupt__")
-            except Exception as exc:
-                raise _as_activity_error(exc) from exc
+            command = run["kwargs"]["command"] if step.with_command else None
+            async with _heartbeating():
+                ran = await self._run_graph(
+                    graph,
+                    run,
+                    Command(**command) if command else None,
+                    config,
+                    context,
+                    interrupt_after="*",
+                    drop_initial_values=not step.emit_initial_values,
+                )
         # else: an earlier attempt finished this step and only its report was
         # lost; the checkpointer already holds the result, so nothing re-runs.
 
@@ -229,4 +293,40 @@ class RunActivities:
 
     @activity.defn(name=ACTIVITY_FINISH_RUN)
     async def finish_run(self, end: RunEnd) -> None:
-        await self.storage.finish_run(end.run_id, status=end.status, error=end.error)
+        if end.status == "rollback":
+            await self._roll_back(end)
+            return
+        final_event = None
+        if end.status == "error" and end.error:
+            # LangGraph Server ends a failed run's stream with an `error` event.
+            seq = await self.storage.next_event_seq(end.run_id)
+            final_event = (seq, "error", dumps(end.error))
+        await self.storage.finish_run(
+            end.run_id, status=end.status, error=end.error, final_event=final_event
+        )
+
+    async def _roll_back(self, end: RunEnd) -> None:
+        """Erase the run and every checkpoint it wrote: the thread is back where
+        it was before the run (LangGraph Server deletes rolled-back runs too)."""
+        await delete_run_checkpoints(self.checkpointer, end.thread_id, end.run_id)
+        state = None
+        if await self._head(end.thread_id) is not None:
+            _, config, _ = await self._load(end.run_id)
+            async with self._graph(end.graph_id, config) as graph:
+                state = snapshot_payload(await graph.aget_state(config))
+        await self.storage.delete_run_record(end.run_id)
+        await self.storage.update_thread_state(end.thread_id, state)
+
+    @activity.defn(name=ACTIVITY_DROP_QUEUED_RUN)
+    async def drop_queued_run(self, request: CancelRequest) -> None:
+        """A run cancelled before it started: nothing ran, so nothing to undo."""
+        if request.action == "rollback":
+            await self.storage.delete_run_record(request.run_id)
+        else:
+            await self.storage.finish_run(request.run_id, status="interrupted", error=None)
+
+    @activity.defn(name=ACTIVITY_DELETE_THREAD)
+    async def delete_thread(self, ref: RunRef) -> None:
+        """A stateless run's thread (on_completion="delete"), once the run ended."""
+        await self.storage.delete_thread(ref.thread_id)
+        await self.checkpointer.adelete_thread(ref.thread_id)

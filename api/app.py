@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.context import AppContext
-from api.routes import assistants, runs, system, threads
+from api.routes import assistants, runs, stateless_runs, system, threads
 from steadygraph import __version__
 from steadygraph.ids import system_assistant_id
 from steadygraph.project import load_project
@@ -44,6 +44,6 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (system, assistants, threads, runs):
+    for module in (system, assistants, threads, runs, stateless_runs):
         app.include_router(module.router)
     return app

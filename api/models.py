@@ -107,6 +107,14 @@ class RunCreate(_Body):
     after_seconds: float | None = Field(None, ge=0)
     checkpoint_during: bool | None = None
     durability: Literal["sync", "async", "exit"] | None = None
+    # Stateless runs only: delete or keep the thread made for the run.
+    on_completion: Literal["delete", "keep"] = "delete"
+
+
+class RunsCancel(_Body):
+    status: Literal["pending", "running", "all"] | None = None
+    thread_id: str | None = None
+    run_ids: list[str] | None = None
 
 
 # ---- response shapes (documentation only) ----------------------------------

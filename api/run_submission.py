@@ -1,4 +1,4 @@
-"""Turning a run request into a stored run and a started RunWorkflow."""
+"""Turning a run request into a stored run handed to its thread's workflow."""
 
 from __future__ import annotations
 
@@ -6,29 +6,27 @@ import logging
 from typing import Any
 
 from fastapi import HTTPException
-from temporalio.client import WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from api.assistant_lookup import resolve_assistant
 from api.context import AppContext
 from api.models import RunCreate
 from steadygraph.ids import new_id
-from steadygraph.temporal import ASSISTANT_ID, GRAPH_ID, RUN_ID, THREAD_ID, workflow_ui_url
-from workflows import RunWorkflow
-from workflows.models import RunInput, StepOptions
+from steadygraph.temporal import workflow_ui_url
+from workflows import ThreadWorkflow
+from workflows.models import RunInput, RunRequest, StepOptions, ThreadInput, thread_workflow_id
+from workflows.search_attributes import THREAD_ID
+from workflows.thread_workflow import BUSY_MESSAGE, THREAD_BUSY
 
 log = logging.getLogger(__name__)
-
-BUSY_DETAIL = (
-    "Thread is already running a task. Wait for it to finish or choose a different "
-    "multitask strategy."
-)
 
 
 def _stream_modes(body: RunCreate) -> list[str]:
     modes = body.stream_mode if isinstance(body.stream_mode, list) else [body.stream_mode]
-    return list(modes)
+    return list(dict.fromkeys(modes))
 
 
 def _run_kwargs(
@@ -38,6 +36,7 @@ def _run_kwargs(
     thread_id: str,
     assistant: dict[str, Any],
     metadata: dict[str, Any],
+    temporary: bool,
 ) -> dict[str, Any]:
     user_config = body.config.model_dump(exclude_none=True) if body.config else {}
     configurable = {
@@ -48,9 +47,8 @@ def _run_kwargs(
         "assistant_id": assistant["assistant_id"],
         "user_id": "",
     }
-    checkpoint_id = body.checkpoint_id or (
-        body.checkpoint.checkpoint_id if body.checkpoint else None
-    )
+    checkpoint = body.checkpoint.model_dump(exclude_none=True) if body.checkpoint else {}
+    checkpoint_id = body.checkpoint_id or checkpoint.get("checkpoint_id")
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return {
@@ -63,7 +61,7 @@ def _run_kwargs(
         "interrupt_after": body.interrupt_after,
         "webhook": body.webhook,
         "feedback_keys": body.feedback_keys,
-        "temporary": False,
+        "temporary": temporary,
         "subgraphs": body.stream_subgraphs,
         "resumable": body.stream_resumable,
         "checkpoint_during": True if body.checkpoint_during is None else body.checkpoint_during,
@@ -75,15 +73,37 @@ def run_response(ctx: AppContext, run: dict[str, Any]) -> dict[str, Any]:
     return {**run, "temporal_ui_url": workflow_ui_url(ctx.settings, run["run_id"])}
 
 
-async def submit_run(ctx: AppContext, thread_id: str, body: RunCreate) -> dict[str, Any]:
-    """Store a pending run and start its workflow; the run is returned at once."""
+async def _thread_for_run(ctx: AppContext, thread_id: str | None, body: RunCreate) -> str:
+    """The run's thread: a new one for a stateless run, else an existing one
+    (or a new one under that id with if_not_exists="create")."""
+    if thread_id is None:
+        thread = await ctx.storage.create_thread(new_id(), {})
+        return thread["thread_id"]
+    if await ctx.storage.get_thread(thread_id) is None:
+        if body.if_not_exists != "create":
+            raise HTTPException(status_code=404, detail="Thread or assistant not found.")
+        await ctx.storage.create_thread(thread_id, {}, if_exists="do_nothing")
+    return thread_id
+
+
+async def submit_run(
+    ctx: AppContext, thread_id: str | None, body: RunCreate, *, temporary: bool = False
+) -> dict[str, Any]:
+    """Store a pending run and hand it to its thread's workflow; returned at once.
+
+    `thread_id=None` is a stateless run on a new thread (deleted after the run
+    when `temporary`).
+    """
     storage = ctx.storage
-    thread = await storage.get_thread(thread_id)
-    if thread is None:
-        raise HTTPException(status_code=404, detail="Thread or assistant not found.")
     assistant = await resolve_assistant(ctx, body.assistant_id)
+    if body.webhook:
+        ctx.check_webhook(body.webhook)
+    thread_id = await _thread_for_run(ctx, thread_id, body)
+    thread = await storage.get_thread(thread_id)
+    if thread is None:  # deleted in between
+        raise HTTPException(status_code=404, detail="Thread or assistant not found.")
     if body.multitask_strategy == "reject" and await storage.active_runs(thread_id):
-        raise HTTPException(status_code=409, detail=BUSY_DETAIL)
+        raise HTTPException(status_code=409, detail=BUSY_MESSAGE)
 
     run_id = new_id()
     metadata = {
@@ -99,27 +119,40 @@ async def submit_run(ctx: AppContext, thread_id: str, body: RunCreate) -> dict[s
         assistant=assistant,
         metadata=metadata,
         kwargs=_run_kwargs(
-            body, run_id=run_id, thread_id=thread_id, assistant=assistant, metadata=metadata
+            body,
+            run_id=run_id,
+            thread_id=thread_id,
+            assistant=assistant,
+            metadata=metadata,
+            temporary=temporary,
         ),
         multitask_strategy=body.multitask_strategy,
     )
-    if run is None:  # the thread was deleted in between
+    if run is None:
         raise HTTPException(status_code=404, detail="Thread or assistant not found.")
     try:
-        await start_run_workflow(ctx, run, assistant["graph_id"])
+        await enqueue_run(ctx, run, assistant["graph_id"], body)
     except BaseException as exc:
-        # No workflow, no run: a run that can never start must not hold the thread busy.
+        # Not accepted by the thread's workflow: the run must not exist, nor
+        # hold the thread busy.
         await storage.delete_run_record(run_id)
-        if isinstance(exc, RPCError):
-            log.error("could not start workflow for run %s: %s", run_id, exc)
+        if isinstance(exc, WorkflowUpdateFailedError) and _is_busy(exc):
+            raise HTTPException(status_code=409, detail=BUSY_MESSAGE) from exc
+        if isinstance(exc, RPCError | WorkflowUpdateFailedError):
+            log.error("could not hand run %s to Temporal: %s", run_id, exc)
             raise HTTPException(status_code=503, detail=f"Temporal is unavailable: {exc}") from exc
         raise
     return run
 
 
-async def start_run_workflow(ctx: AppContext, run: dict[str, Any], graph_id: str) -> WorkflowHandle:
+def _is_busy(exc: WorkflowUpdateFailedError) -> bool:
+    cause = exc.cause
+    return isinstance(cause, ApplicationError) and cause.type == THREAD_BUSY
+
+
+def run_input(ctx: AppContext, run: dict[str, Any], graph_id: str) -> RunInput:
     policy = ctx.settings.step
-    run_input = RunInput(
+    return RunInput(
         run_id=run["run_id"],
         thread_id=run["thread_id"],
         assistant_id=run["assistant_id"],
@@ -132,20 +165,30 @@ async def start_run_workflow(ctx: AppContext, run: dict[str, Any], graph_id: str
             timeout_s=policy.timeout_s,
             heartbeat_timeout_s=policy.heartbeat_timeout_s,
         ),
+        webhook=bool(run["kwargs"].get("webhook")),
+        temporary=bool(run["kwargs"].get("temporary")),
     )
-    return await ctx.temporal.start_workflow(
-        RunWorkflow.run,
-        run_input,
-        id=run["run_id"],
+
+
+async def enqueue_run(ctx: AppContext, run: dict[str, Any], graph_id: str, body: RunCreate) -> None:
+    """Update-with-start: the thread's workflow is started if it is not running,
+    and accepts (or, under "reject", refuses) the run atomically."""
+    thread_id = run["thread_id"]
+    start = WithStartWorkflowOperation(
+        ThreadWorkflow.run,
+        ThreadInput(thread_id),
+        id=thread_workflow_id(thread_id),
         task_queue=ctx.settings.task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(RUN_ID, run["run_id"]),
-                SearchAttributePair(THREAD_ID, run["thread_id"]),
-                SearchAttributePair(ASSISTANT_ID, run["assistant_id"]),
-                SearchAttributePair(GRAPH_ID, graph_id),
-            ]
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(THREAD_ID, thread_id)]),
+        static_summary=f"runs of thread {thread_id}",
+    )
+    await ctx.temporal.execute_update_with_start_workflow(
+        ThreadWorkflow.submit,
+        RunRequest(
+            run=run_input(ctx, run, graph_id),
+            multitask_strategy=body.multitask_strategy,
+            after_seconds=body.after_seconds or 0.0,
         ),
-        static_summary=f"{graph_id} run on thread {run['thread_id']}",
+        start_workflow_operation=start,
     )

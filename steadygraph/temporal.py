@@ -11,18 +11,11 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
 
 from steadygraph.settings import Settings
+from workflows.search_attributes import SEARCH_ATTRIBUTES
 
 log = logging.getLogger(__name__)
-
-# "RunId" is Temporal's own (the id of one execution), hence the prefix.
-RUN_ID = SearchAttributeKey.for_keyword("LangGraphRunId")
-THREAD_ID = SearchAttributeKey.for_keyword("LangGraphThreadId")
-ASSISTANT_ID = SearchAttributeKey.for_keyword("LangGraphAssistantId")
-GRAPH_ID = SearchAttributeKey.for_keyword("LangGraphGraphId")
-SEARCH_ATTRIBUTES = (RUN_ID, THREAD_ID, ASSISTANT_ID, GRAPH_ID)
 
 
 async def connect(settings: Settings, address: str | None = None) -> Client:

@@ -16,7 +16,7 @@ from steadygraph.project import load_project
 from steadygraph.settings import Settings
 from steadygraph.storage import open_storage
 from steadygraph.temporal import connect
-from workflows import RunWorkflow
+from workflows import RunWorkflow, ThreadWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,13 @@ async def run_worker(
             worker = Worker(
                 client,
                 task_queue=settings.task_queue,
-                workflows=[RunWorkflow],
+                workflows=[RunWorkflow, ThreadWorkflow],
                 activities=[
                     activities.prepare_run,
                     activities.execute_superstep,
                     activities.finish_run,
+                    activities.drop_queued_run,
+                    activities.delete_thread,
                 ],
                 max_concurrent_activities=settings.max_concurrent_steps,
                 max_concurrent_local_activities=settings.max_concurrent_steps,

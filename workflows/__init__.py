@@ -2,5 +2,6 @@
 through Temporal's APIs. Side effects live in `activities/`."""
 
 from workflows.run_workflow import RunWorkflow
+from workflows.thread_workflow import ThreadWorkflow
 
-__all__ = ["RunWorkflow"]
+__all__ = ["RunWorkflow", "ThreadWorkflow"]

@@ -26,6 +26,35 @@ class RunInput:
     assistant_id: str
     graph_id: str
     step: StepOptions = field(default_factory=StepOptions)
+    webhook: bool = False  # deliver the run's webhook once it ends
+    temporary: bool = False  # a stateless run: delete its thread once it ends
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A run handed to its thread's ThreadWorkflow (update-with-start)."""
+
+    run: RunInput
+    multitask_strategy: str = "enqueue"  # reject | enqueue | interrupt | rollback
+    after_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ThreadInput:
+    thread_id: str
+    # Runs still waiting when the workflow continued as new.
+    queue: list[RunRequest] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    run_id: str
+    action: str = "interrupt"  # interrupt: keep progress | rollback: erase the run
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    found: bool  # False: the run is not waiting or running on this thread
 
 
 @dataclass(frozen=True)
@@ -57,6 +86,9 @@ class StepInput:
     from_checkpoint_id: str | None
     nodes: list[str]
     with_command: bool = False
+    # LangGraph re-emits the current values when a stopped graph resumes; only
+    # the first step of a run that applied no new input shows that to clients.
+    emit_initial_values: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,9 +102,20 @@ class StepResult:
 @dataclass(frozen=True)
 class RunEnd:
     run_id: str
-    status: str  # success | error | interrupted
+    status: str  # success | error | interrupted | rollback (the run is erased)
     error: dict[str, str] | None = None
+    thread_id: str = ""
+    graph_id: str = ""
 
 
 ACTIVITY_PREPARE_RUN = "steadygraph.prepare_run"
 ACTIVITY_FINISH_RUN = "steadygraph.finish_run"
+ACTIVITY_DELIVER_WEBHOOK = "steadygraph.deliver_webhook"
+ACTIVITY_DELETE_THREAD = "steadygraph.delete_thread"
+ACTIVITY_DROP_QUEUED_RUN = "steadygraph.drop_queued_run"
+
+THREAD_WORKFLOW_PREFIX = "thread-"
+
+
+def thread_workflow_id(thread_id: str) -> str:
+    return f"{THREAD_WORKFLOW_PREFIX}{thread_id}"

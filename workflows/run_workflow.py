@@ -2,19 +2,23 @@
 
 The workflow id is the run id. Each super-step is an activity named after the
 nodes it runs, so the Temporal UI reads "agent", "tools", "agent". Where the
-run stops (done, interrupt(), interrupt_before/after) is decided here, from
-node names the activities report.
+run stops (done, interrupt(), interrupt_before/after, a cancel) is decided
+here, from node names the activities report.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.workflow import ActivityCancellationType
 
 from workflows.models import (
+    ACTIVITY_DELETE_THREAD,
+    ACTIVITY_DELIVER_WEBHOOK,
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
     RunEnd,
@@ -32,10 +36,13 @@ _BOOKKEEPING_RETRY = RetryPolicy(
     backoff_coefficient=2,
     maximum_interval=timedelta(seconds=10),
 )
-
-
+_WEBHOOK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2, maximum_attempts=5
+)
 # Errors a retry cannot fix: the same input fails the same way.
 _NON_RETRYABLE = ["GraphRecursionError", "InvalidUpdateError", "EmptyInputError", "GraphLoadError"]
+CANCEL_ACTIONS = ("interrupt", "rollback")
+_TEMPORARY_GRACE = timedelta(seconds=60)
 
 
 def step_activity_name(nodes: list[str]) -> str:
@@ -63,16 +70,87 @@ class RunWorkflow:
     def __init__(self) -> None:
         self._steps_done = 0
         self._status = "pending"
+        self._cancel_action: str | None = None
+        self._work: asyncio.Task[RunEnd] | None = None
+        self._released = False
 
     @workflow.query
     def status(self) -> str:
         return self._status
 
+    @workflow.signal
+    def cancel(self, action: str) -> None:
+        """Stop the run: "interrupt" keeps its progress, "rollback" erases it."""
+        if self._cancel_action is None:
+            self._cancel_action = action if action in CANCEL_ACTIONS else "interrupt"
+        if self._work is not None and not self._work.done():
+            self._work.cancel()
+
+    @workflow.signal
+    def release(self) -> None:
+        """A client has read the output of this stateless run: its thread may go."""
+        self._released = True
+
     @workflow.run
     async def run(self, run: RunInput) -> RunEnd:
+        self._work = asyncio.create_task(self._prepare_and_drive(run))
+        if self._cancel_action is not None:  # cancelled before it started
+            self._work.cancel()
+        try:
+            end = await self._work
+        except asyncio.CancelledError:
+            # A cancel signal, or a cancellation from Temporal itself (UI,
+            # CLI): the running step has stopped (we wait for that), so the
+            # run can be recorded as interrupted or erased.
+            action = self._cancel_action or "interrupt"
+            end = RunEnd(run.run_id, "rollback" if action == "rollback" else "interrupted")
+        if end.status == "skipped":
+            return end
+        self._status = end.status
+        await workflow.execute_local_activity(
+            ACTIVITY_FINISH_RUN,
+            RunEnd(end.run_id, end.status, end.error, run.thread_id, run.graph_id),
+            start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
+            retry_policy=_BOOKKEEPING_RETRY,
+            summary=f"finish run: {end.status}",
+        )
+        if run.webhook and end.status != "rollback":
+            try:
+                await workflow.execute_activity(
+                    ACTIVITY_DELIVER_WEBHOOK,
+                    RunRef(run.run_id, run.thread_id, run.graph_id),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=_WEBHOOK_RETRY,
+                    summary="webhook",
+                )
+            except ActivityError:
+                workflow.logger.warning("webhook of run %s was not delivered", run.run_id)
+        if run.temporary:
+            # The thread holds the run's output: keep it until the client that
+            # waits or streams has read it (it signals `release`), or a grace
+            # period passes for runs nobody waits for.
+            try:
+                await workflow.wait_condition(lambda: self._released, timeout=_TEMPORARY_GRACE)
+            except TimeoutError:
+                pass
+            await workflow.execute_local_activity(
+                ACTIVITY_DELETE_THREAD,
+                RunRef(run.run_id, run.thread_id, run.graph_id),
+                start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
+                retry_policy=_BOOKKEEPING_RETRY,
+                summary="delete temporary thread",
+            )
+        return end
+
+    def _raise_if_cancelled(self, exc: ActivityError | ApplicationError) -> None:
+        """An activity that ended because the run was cancelled is a cancel, not an error."""
+        if self._cancel_action is not None or isinstance(exc.cause, CancelledError):
+            raise asyncio.CancelledError from exc
+
+    async def _prepare_and_drive(self, run: RunInput) -> RunEnd:
         ref = RunRef(run.run_id, run.thread_id, run.graph_id)
         try:
-            # Local activities: short bookkeeping that need not pay a task-queue
+            # Local activity: short bookkeeping that need not pay a task-queue
             # round trip.
             plan: RunPlan = await workflow.execute_local_activity(
                 ACTIVITY_PREPARE_RUN,
@@ -89,21 +167,12 @@ class RunWorkflow:
                 summary="prepare run",
             )
         except (ActivityError, ApplicationError) as exc:
-            end = RunEnd(run.run_id, "error", _error_of(exc))
-        else:
-            if not plan.active:  # deleted or already ended while it waited to start
-                return RunEnd(run.run_id, "skipped")
-            self._status = "running"
-            end = await self._drive(run, plan)
-        self._status = end.status
-        await workflow.execute_local_activity(
-            ACTIVITY_FINISH_RUN,
-            end,
-            start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
-            retry_policy=_BOOKKEEPING_RETRY,
-            summary=f"finish run: {end.status}",
-        )
-        return end
+            self._raise_if_cancelled(exc)
+            return RunEnd(run.run_id, "error", _error_of(exc))
+        if not plan.active:  # deleted or already ended while it waited to start
+            return RunEnd(run.run_id, "skipped")
+        self._status = "running"
+        return await self._drive(run, plan)
 
     async def _drive(self, run: RunInput, plan: RunPlan) -> RunEnd:
         nodes, checkpoint_id = plan.next, plan.checkpoint_id
@@ -131,6 +200,7 @@ class RunWorkflow:
                 checkpoint_id,
                 nodes,
                 with_command=pending_command,
+                emit_initial_values=self._steps_done == 0 and plan.resuming,
             )
             name = step_activity_name(nodes)
             try:
@@ -141,9 +211,13 @@ class RunWorkflow:
                     start_to_close_timeout=timedelta(seconds=options.timeout_s),
                     heartbeat_timeout=timedelta(seconds=options.heartbeat_timeout_s),
                     retry_policy=retry,
+                    # A cancelled run waits until the node has really stopped
+                    # before it is recorded (or rolled back).
+                    cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                     summary=name,
                 )
-            except ActivityError as exc:
+            except (ActivityError, ApplicationError) as exc:
+                self._raise_if_cancelled(exc)
                 return RunEnd(run.run_id, "error", _error_of(exc))
             self._steps_done += 1
             pending_command = False

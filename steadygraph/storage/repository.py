@@ -17,7 +17,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from steadygraph.storage.schema import assistants, runs, threads
+from steadygraph.storage.schema import assistants, run_events, runs, threads
 
 ACTIVE_RUN_STATUSES = ("pending", "running")
 
@@ -237,6 +237,20 @@ class Storage:
         async with self.engine.connect() as conn:
             return await self._get_thread(conn, thread_id)
 
+    async def update_thread_state(self, thread_id: str, state: Mapping[str, Any] | None) -> None:
+        """Replace the stored ThreadState (after a rollback rewound the checkpoints)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id)
+                .values(
+                    state=dict(state) if state is not None else None,
+                    values=state.get("values") if state is not None else None,
+                    state_updated_at=utcnow(),
+                )
+            )
+            await self._settle_thread_status(conn, thread_id)
+
     async def get_thread_state(self, thread_id: str) -> dict[str, Any] | None:
         """The ThreadState JSON the worker stored last, or None if no run wrote one."""
         async with self.engine.connect() as conn:
@@ -315,12 +329,58 @@ class Storage:
         return self._run(row)
 
     async def delete_run_record(self, run_id: str) -> None:
-        """Undo `create_run` when the workflow could not be started."""
+        """Erase a run and its stream (a rollback, a refused or deleted run)."""
         async with self.engine.begin() as conn:
             row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
+            await conn.execute(delete(run_events).where(run_events.c.run_id == run_id))
             await conn.execute(delete(runs).where(runs.c.run_id == run_id))
             if row is not None:
                 await self._settle_thread_status(conn, row.thread_id)
+
+    async def delete_thread(self, thread_id: str) -> bool:
+        """Erase a thread with its runs and their streams; False if it did not exist."""
+        async with self.engine.begin() as conn:
+            run_ids = select(runs.c.run_id).where(runs.c.thread_id == thread_id)
+            await conn.execute(delete(run_events).where(run_events.c.run_id.in_(run_ids)))
+            await conn.execute(delete(runs).where(runs.c.thread_id == thread_id))
+            result = await conn.execute(delete(threads).where(threads.c.thread_id == thread_id))
+        return bool(result.rowcount)
+
+    # ------------------------------------------------------------ run events
+
+    async def next_event_seq(self, run_id: str) -> int:
+        async with self.engine.connect() as conn:
+            last = (
+                await conn.execute(
+                    select(func.max(run_events.c.seq)).where(run_events.c.run_id == run_id)
+                )
+            ).scalar_one_or_none()
+        return (last or 0) + 1
+
+    async def append_events(self, run_id: str, events: list[tuple[int, str, bytes]]) -> None:
+        if not events:
+            return
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(run_events),
+                [
+                    {"run_id": run_id, "seq": seq, "event": event, "data": data, "created_at": now}
+                    for seq, event, data in events
+                ],
+            )
+
+    async def read_events(
+        self, run_id: str, after_seq: int, limit: int = 500
+    ) -> list[tuple[int, str, bytes]]:
+        query = (
+            select(run_events.c.seq, run_events.c.event, run_events.c.data)
+            .where(run_events.c.run_id == run_id, run_events.c.seq > after_seq)
+            .order_by(run_events.c.seq)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [(r.seq, r.event, r.data) for r in (await conn.execute(query)).all()]
 
     async def get_run(self, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
         query = select(runs).where(runs.c.run_id == run_id)
@@ -378,7 +438,12 @@ class Storage:
         return self._run(row)
 
     async def finish_run(
-        self, run_id: str, *, status: str, error: Mapping[str, Any] | None
+        self,
+        run_id: str,
+        *,
+        status: str,
+        error: Mapping[str, Any] | None,
+        final_event: tuple[int, str, bytes] | None = None,
     ) -> None:
         """Record a run's end, and the thread's resulting status, in one transaction.
 
@@ -390,6 +455,15 @@ class Storage:
             row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
             if row is None:
                 return
+            if final_event is not None:
+                # In the same transaction as the status: a stream reader that
+                # sees the run ended has also seen its last event.
+                seq, event, data = final_event
+                await conn.execute(
+                    insert(run_events).values(
+                        run_id=run_id, seq=seq, event=event, data=data, created_at=now
+                    )
+                )
             await conn.execute(
                 update(runs)
                 .where(runs.c.run_id == run_id)
@@ -456,6 +530,15 @@ class Storage:
         await conn.execute(
             update(threads).where(threads.c.thread_id == thread_id).values(status=status)
         )
+
+    async def runs_with_status(self, statuses: list[str]) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(runs).where(runs.c.status.in_(statuses)).order_by(runs.c.created_at)
+                )
+            ).all()
+        return [self._run(r) for r in rows]
 
     async def active_runs(self, thread_id: str) -> list[str]:
         async with self.engine.connect() as conn:

@@ -1,0 +1,106 @@
+"""A run's stream, from LangGraph's `astream` chunks to the durable event log.
+
+Events are named and shaped as LangGraph Server sends them over SSE; the API
+tails the log. Writes are batched (at most every few milliseconds) so token
+streaming does not cost a transaction per token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from langchain_core.messages import BaseMessageChunk
+
+from steadygraph.serde import dumps
+from steadygraph.storage import Storage
+
+_FLUSH_INTERVAL_S = 0.02
+_MAX_BUFFERED = 64
+# Modes LangGraph's astream produces itself; "events" needs astream_events.
+_NATIVE_MODES = {"values", "updates", "debug", "custom", "tasks", "checkpoints"}
+
+
+def graph_stream_modes(requested: list[str]) -> list[str]:
+    """What to ask LangGraph for: the client's modes, plus `updates`, which tells
+    us which nodes ran and whether one was interrupted."""
+    modes = {m for m in requested if m in _NATIVE_MODES}
+    if "messages" in requested or "messages-tuple" in requested:
+        modes.add("messages")
+    modes.add("updates")
+    return sorted(modes)
+
+
+class StreamSink:
+    def __init__(self, storage: Storage, run_id: str, requested: list[str]) -> None:
+        self._storage = storage
+        self._run_id = run_id
+        self._requested = set(requested)
+        self._buffer: list[tuple[int, str, bytes]] = []
+        self._seq = 0
+        self._messages: dict[str, Any] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls, storage: Storage, run_id: str, requested: list[str]
+    ) -> AsyncIterator[StreamSink]:
+        sink = cls(storage, run_id, requested)
+        sink._seq = await storage.next_event_seq(run_id)
+        sink._flusher = asyncio.create_task(sink._flush_periodically())
+        try:
+            yield sink
+        finally:
+            sink._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sink._flusher
+            # Shielded: a cancelled step still records what it streamed.
+            await asyncio.shield(sink.flush())
+
+    def emit(self, event: str, data: Any) -> None:
+        self._buffer.append((self._seq, event, dumps(data)))
+        self._seq += 1
+
+    async def flush(self) -> None:
+        async with self._lock:
+            batch, self._buffer = self._buffer, []
+            await self._storage.append_events(self._run_id, batch)
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(_FLUSH_INTERVAL_S)
+            if self._buffer:
+                await self.flush()
+
+    async def add(self, namespace: tuple[str, ...], mode: str, chunk: Any) -> None:
+        """One chunk from `graph.astream(..., stream_mode=[...], subgraphs=True)`."""
+        suffix = "|" + "|".join(namespace) if namespace else ""
+        if mode == "messages":
+            self._add_message(chunk, suffix)
+        elif mode in self._requested:
+            self.emit(mode + suffix, chunk)
+        if len(self._buffer) >= _MAX_BUFFERED:
+            await self.flush()
+
+    def _add_message(self, chunk: Any, suffix: str) -> None:
+        message, metadata = chunk
+        if "messages-tuple" in self._requested:
+            self.emit("messages" + suffix, [message, metadata])
+        if "messages" not in self._requested:
+            return
+        # "messages" mode: the message accumulated so far, plus its metadata
+        # once, as LangGraph Server's messages/partial and /complete events.
+        message_id = getattr(message, "id", None) or ""
+        if message_id not in self._messages:
+            self._messages[message_id] = message
+            self.emit("messages/metadata" + suffix, {message_id: {"metadata": metadata}})
+        elif isinstance(message, BaseMessageChunk):
+            self._messages[message_id] = self._messages[message_id] + message
+        else:
+            self._messages[message_id] = message
+        kind = "partial" if isinstance(message, BaseMessageChunk) else "complete"
+        self.emit(f"messages/{kind}{suffix}", [self._messages[message_id]])

@@ -1,0 +1,42 @@
+"""Cancelling runs: through the thread's workflow, which knows whether the run
+is still queued (dropped without running) or running (its RunWorkflow stops
+the current step via Temporal activity cancellation)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from api.context import AppContext
+from steadygraph.storage import ACTIVE_RUN_STATUSES
+from workflows import RunWorkflow, ThreadWorkflow
+from workflows.models import CancelOutcome, CancelRequest, thread_workflow_id
+
+log = logging.getLogger(__name__)
+
+
+async def cancel_run(ctx: AppContext, run: dict[str, Any], action: str) -> None:
+    if run["status"] not in ACTIVE_RUN_STATUSES:
+        return
+    run_id = run["run_id"]
+    thread_workflow = ctx.temporal.get_workflow_handle(thread_workflow_id(run["thread_id"]))
+    try:
+        outcome = await thread_workflow.execute_update(
+            ThreadWorkflow.cancel_run, CancelRequest(run_id, action), result_type=CancelOutcome
+        )
+        if outcome.found:
+            return
+    except (RPCError, WorkflowUpdateFailedError) as exc:
+        log.debug("thread workflow of run %s did not take the cancel: %s", run_id, exc)
+    # Its thread's workflow no longer tracks it (e.g. terminated by hand):
+    # cancel the run's own workflow, or record the end if there is none.
+    try:
+        await ctx.temporal.get_workflow_handle(run_id).signal(RunWorkflow.cancel, action)
+    except RPCError:
+        if action == "rollback":
+            await ctx.storage.delete_run_record(run_id)
+        else:
+            await ctx.storage.finish_run(run_id, status="interrupted", error=None)

@@ -1,0 +1,41 @@
+"""Server-Sent Events responses for run streams, in LangGraph Server's format:
+`event: <name>`, `data: <json>`, and an `id:` per event for resumption."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from api.context import AppContext
+from api.run_results import release_temporary, run_events
+
+
+def stream_response(
+    ctx: AppContext,
+    run: dict[str, Any],
+    *,
+    after: int | None = None,
+    modes: set[str] | None = None,
+    on_disconnect: Callable[[], Awaitable[None]] | None = None,
+) -> EventSourceResponse:
+    async def events():  # type: ignore[no-untyped-def]
+        completed = False
+        try:
+            async for seq, event, data in run_events(ctx, run, after=after, modes=modes):
+                yield ServerSentEvent(data=data, event=event, id=str(seq))
+            completed = True
+            await release_temporary(ctx, run)
+        finally:
+            if not completed and on_disconnect is not None:
+                # The client went away mid-run (on_disconnect="cancel"): the
+                # cancel must outlive this cancelled generator.
+                asyncio.get_running_loop().create_task(on_disconnect())
+
+    return EventSourceResponse(
+        events(),
+        ping=15,
+        headers={"Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"},
+    )

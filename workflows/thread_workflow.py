@@ -1,0 +1,168 @@
+"""ThreadWorkflow: the one place where a thread's runs are ordered.
+
+Runs reach it through update-with-start (`submit`), so the workflow exists
+exactly while the thread has work. It executes one RunWorkflow child at a
+time, in arrival order, and applies the multitask strategies:
+
+- reject:    the update is refused while a run is waiting or running (HTTP 409);
+- enqueue:   the run waits its turn;
+- interrupt: runs waiting or running are cancelled and keep their progress;
+- rollback:  runs waiting or running are cancelled and erased.
+
+`after_seconds` is a durable timer here, so a restart during the wait neither
+loses the run nor starts it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.workflow import ParentClosePolicy
+
+from workflows.models import (
+    ACTIVITY_DROP_QUEUED_RUN,
+    CancelOutcome,
+    CancelRequest,
+    RunRequest,
+    ThreadInput,
+)
+from workflows.run_workflow import RunWorkflow
+from workflows.search_attributes import ASSISTANT_ID, GRAPH_ID, RUN_ID, THREAD_ID
+
+# A thread with no work for this long lets its workflow complete; the next
+# run starts a new one. Keeps idle threads from holding open workflows.
+IDLE_TIMEOUT = timedelta(minutes=1)
+THREAD_BUSY = "ThreadBusy"
+BUSY_MESSAGE = (
+    "Thread is already running a task. Wait for it to finish or choose a different "
+    "multitask strategy."
+)
+
+
+@workflow.defn(name="ThreadWorkflow")
+class ThreadWorkflow:
+    def __init__(self) -> None:
+        self._queue: list[RunRequest] = []
+        self._current: RunRequest | None = None
+        self._current_started = False
+        self._cancelled: dict[str, str] = {}  # run id -> action, for the current run
+
+    @workflow.run
+    async def run(self, thread: ThreadInput) -> None:
+        self._queue.extend(thread.queue)
+        while True:
+            try:
+                await workflow.wait_condition(lambda: bool(self._queue), timeout=IDLE_TIMEOUT)
+            except TimeoutError:
+                pass
+            if not self._queue:
+                # Let in-flight updates land before deciding the thread is idle.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._queue:
+                    return
+            request = self._queue.pop(0)
+            await self._execute(request)
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(ThreadInput(thread.thread_id, list(self._queue)))
+
+    async def _execute(self, request: RunRequest) -> None:
+        run_id = request.run.run_id
+        self._current, self._current_started, self._cancelled = request, False, {}
+        try:
+            if request.after_seconds > 0:
+                # A cancel during the wait ends it early.
+                try:
+                    await workflow.wait_condition(
+                        lambda: run_id in self._cancelled,
+                        timeout=timedelta(seconds=request.after_seconds),
+                    )
+                except TimeoutError:
+                    pass
+            if run_id in self._cancelled:
+                await self._drop(request, self._cancelled[run_id])
+                return
+            handle = await workflow.start_child_workflow(
+                RunWorkflow.run,
+                request.run,
+                id=run_id,
+                task_queue=workflow.info().task_queue,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(RUN_ID, run_id),
+                        SearchAttributePair(THREAD_ID, request.run.thread_id),
+                        SearchAttributePair(ASSISTANT_ID, request.run.assistant_id),
+                        SearchAttributePair(GRAPH_ID, request.run.graph_id),
+                    ]
+                ),
+                # The run outlives this workflow if the thread workflow is
+                # terminated by hand: it records its own ending.
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=f"{request.run.graph_id} run on thread {request.run.thread_id}",
+            )
+            self._current_started = True
+            if run_id in self._cancelled:  # cancelled while the child was starting
+                await handle.signal(RunWorkflow.cancel, self._cancelled[run_id])
+            try:
+                await handle
+            except ChildWorkflowError:
+                workflow.logger.warning("run %s ended abnormally", run_id)
+        finally:
+            self._current = None
+
+    async def _drop(self, request: RunRequest, action: str) -> None:
+        """Record a run that never started as interrupted (or erase it, on rollback)."""
+        await workflow.execute_local_activity(
+            ACTIVITY_DROP_QUEUED_RUN,
+            CancelRequest(request.run.run_id, action),
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+            summary=f"drop queued run ({action})",
+        )
+
+    async def _cancel(self, run_id: str, action: str) -> bool:
+        for queued in list(self._queue):
+            if queued.run.run_id == run_id:
+                self._queue.remove(queued)
+                await self._drop(queued, action)
+                return True
+        if self._current is not None and self._current.run.run_id == run_id:
+            self._cancelled.setdefault(run_id, action)
+            if self._current_started:
+                await workflow.get_external_workflow_handle(run_id).signal(
+                    RunWorkflow.cancel, action
+                )
+            return True
+        return False
+
+    def _busy(self) -> bool:
+        return self._current is not None or bool(self._queue)
+
+    @workflow.update
+    async def submit(self, request: RunRequest) -> None:
+        if request.multitask_strategy in ("interrupt", "rollback"):
+            action = request.multitask_strategy
+            in_flight = [r.run.run_id for r in self._queue]
+            if self._current is not None:
+                in_flight.insert(0, self._current.run.run_id)
+            await asyncio.gather(*(self._cancel(run_id, action) for run_id in in_flight))
+        self._queue.append(request)
+
+    @submit.validator
+    def _validate_submit(self, request: RunRequest) -> None:
+        # Refused before it is recorded in history: no trace of a rejected run.
+        if request.multitask_strategy == "reject" and self._busy():
+            raise ApplicationError(BUSY_MESSAGE, type=THREAD_BUSY, non_retryable=True)
+
+    @workflow.update
+    async def cancel_run(self, request: CancelRequest) -> CancelOutcome:
+        return CancelOutcome(found=await self._cancel(request.run_id, request.action))
+
+    @workflow.query
+    def pending_runs(self) -> list[str]:
+        current = [self._current.run.run_id] if self._current else []
+        return current + [r.run.run_id for r in self._queue]
