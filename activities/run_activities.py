@@ -84,18 +84,20 @@ async def _stream(
     """Forward one astream call to the sink as one uninterrupted run would
     stream it; returns the names of the nodes that ran.
 
-    Each call after the first re-emits the current values, and every call ends
-    with an empty `{"__interrupt__": ()}` update (our own stop after the
-    step): neither is part of the run's real stream.
+    Each call after the first re-emits the current checkpoint (as `values`,
+    `checkpoints` and a `debug` checkpoint event), and every call ends with an
+    empty `{"__interrupt__": ()}` update (our own stop after the step): none of
+    that is part of the run's real stream.
     """
     ran: list[str] = []
-    seen_values = False
+    replayed = {"values", "checkpoints", "debug"}  # re-emitted once when a call resumes
     async for namespace, mode, chunk in chunks:
         root = not namespace
-        if root and mode == "values" and not seen_values:
-            seen_values = True
-            if drop_initial_values:
-                continue
+        if root and mode in replayed:
+            if mode != "debug" or chunk.get("type") == "checkpoint":
+                replayed.discard(mode)
+                if drop_initial_values:
+                    continue
         if root and mode == "updates" and isinstance(chunk, dict):
             if chunk.get("__interrupt__") == ():
                 continue

@@ -16,12 +16,17 @@ from steadygraph.project import load_project
 from steadygraph.settings import Settings
 from steadygraph.storage import open_storage
 from steadygraph.temporal import connect, ensure_search_attributes
+from steadygraph.webhooks import WebhookPolicy
 
 
 def create_app(settings: Settings) -> FastAPI:
     # Read (not imported: no graph code in the API) before serving, so a
     # broken langgraph.json stops start-up with its own message.
     project = load_project(settings.config_path)
+    # The API only checks URLs; header secrets are the worker's business.
+    webhook_policy = WebhookPolicy.from_project_raw(
+        project.raw, with_headers=False, where=project.path.name
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -32,7 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
             client = await connect(settings)
             await ensure_search_attributes(client)
-            app.state.context = AppContext(settings, project, storage, client)
+            app.state.context = AppContext(settings, project, storage, client, webhook_policy)
             yield
         finally:
             await storage.close()

@@ -139,6 +139,8 @@ def _child_env(settings: Settings) -> dict[str, str]:
     )
     if settings.database_url:
         env["STEADYGRAPH_DATABASE_URL"] = settings.database_url
+    if settings.temporal_ui_url:
+        env["STEADYGRAPH_TEMPORAL_UI_URL"] = settings.temporal_ui_url
     return env
 
 

@@ -84,9 +84,11 @@ def _checkpoint_ref(config: dict | None) -> dict[str, Any] | None:
 
 
 def _task_payload(task: Any) -> dict[str, Any]:
+    # A subgraph task's `state` is its config (a dict) or, when asked for
+    # with subgraphs=True, its own StateSnapshot.
     state = getattr(task, "state", None)
-    nested_state = state if state is not None and hasattr(state, "values") else None
     nested_config = state if isinstance(state, dict) else None
+    nested_state = state if state is not None and nested_config is None else None
     return {
         "id": task.id,
         "name": task.name,

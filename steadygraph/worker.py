@@ -10,12 +10,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import RunActivities
+from activities.webhook_activities import WebhookActivities
 from steadygraph.checkpointer import open_checkpointer
 from steadygraph.graphs import GraphRegistry
 from steadygraph.project import load_project
 from steadygraph.settings import Settings
 from steadygraph.storage import open_storage
-from steadygraph.temporal import connect
+from steadygraph.temporal import connect, workflow_ui_url
+from steadygraph.webhooks import WebhookPolicy
 from workflows import RunWorkflow, ThreadWorkflow
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,14 @@ async def run_worker(
     try:
         async with open_checkpointer(settings) as checkpointer:
             activities = RunActivities(storage, graphs, checkpointer)
+            webhooks = WebhookActivities(
+                storage,
+                WebhookPolicy.from_project_raw(graphs.project.raw, where=graphs.project.path.name),
+                run_view=lambda run: {
+                    **run,
+                    "temporal_ui_url": workflow_ui_url(settings, run["run_id"]),
+                },
+            )
             worker = Worker(
                 client,
                 task_queue=settings.task_queue,
@@ -51,6 +61,7 @@ async def run_worker(
                     activities.finish_run,
                     activities.drop_queued_run,
                     activities.delete_thread,
+                    webhooks.deliver_webhook,
                 ],
                 max_concurrent_activities=settings.max_concurrent_steps,
                 max_concurrent_local_activities=settings.max_concurrent_steps,

@@ -100,6 +100,16 @@ class StepResult:
 
 
 @dataclass(frozen=True)
+class WebhookRequest:
+    """Input of `steadygraph.deliver_webhook` (`steadygraph.webhooks.WebhookInput`
+    on the activity side): the URL stays in storage, out of Temporal's history."""
+
+    run_id: str
+    thread_id: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class RunEnd:
     run_id: str
     status: str  # success | error | interrupted | rollback (the run is erased)

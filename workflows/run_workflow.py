@@ -27,6 +27,7 @@ from workflows.models import (
     RunRef,
     StepInput,
     StepResult,
+    WebhookRequest,
 )
 
 _BOOKKEEPING_TIMEOUT = timedelta(seconds=60)
@@ -37,7 +38,10 @@ _BOOKKEEPING_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=10),
 )
 _WEBHOOK_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2, maximum_attempts=5
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2,
+    maximum_attempts=5,
+    non_retryable_error_types=["WebhookRejected"],
 )
 # Errors a retry cannot fix: the same input fails the same way.
 _NON_RETRYABLE = ["GraphRecursionError", "InvalidUpdateError", "EmptyInputError", "GraphLoadError"]
@@ -118,13 +122,15 @@ class RunWorkflow:
             try:
                 await workflow.execute_activity(
                     ACTIVITY_DELIVER_WEBHOOK,
-                    RunRef(run.run_id, run.thread_id, run.graph_id),
+                    WebhookRequest(run.run_id, run.thread_id),
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=_WEBHOOK_RETRY,
                     summary="webhook",
                 )
-            except ActivityError:
-                workflow.logger.warning("webhook of run %s was not delivered", run.run_id)
+            except ActivityError as exc:  # a webhook's trouble never changes the run's outcome
+                workflow.logger.warning(
+                    "webhook of run %s not delivered: %s", run.run_id, exc.cause
+                )
         if run.temporary:
             # The thread holds the run's output: keep it until the client that
             # waits or streams has read it (it signals `release`), or a grace
