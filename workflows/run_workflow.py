@@ -148,6 +148,10 @@ class RunWorkflow:
             )
         return end
 
+    def _stop_if_cancelled(self) -> None:
+        if self._cancel_action is not None:
+            raise asyncio.CancelledError
+
     def _raise_if_cancelled(self, exc: ActivityError | ApplicationError) -> None:
         """An activity that ended because the run was cancelled is a cancel, not an error."""
         if self._cancel_action is not None or isinstance(exc.cause, CancelledError):
@@ -177,6 +181,7 @@ class RunWorkflow:
             return RunEnd(run.run_id, "error", _error_of(exc))
         if not plan.active:  # deleted or already ended while it waited to start
             return RunEnd(run.run_id, "skipped")
+        self._stop_if_cancelled()
         self._status = "running"
         return await self._drive(run, plan)
 
@@ -226,6 +231,9 @@ class RunWorkflow:
                 self._raise_if_cancelled(exc)
                 return RunEnd(run.run_id, "error", _error_of(exc))
             self._steps_done += 1
+            # A cancel that arrived while a step was finishing anyway: that step
+            # counts, the next one does not start.
+            self._stop_if_cancelled()
             pending_command = False
             nodes, checkpoint_id = result.next, result.checkpoint_id
             if result.interrupted or _matches(result.ran, plan.interrupt_after):

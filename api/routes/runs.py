@@ -115,7 +115,8 @@ async def join_stream(
     ctx: Ctx,
     thread_id: str,
     run_id: str,
-    stream_mode: list[StreamModeParam] | None = Query(None),
+    # The SDK sends `stream_mode=` (empty) when it has none to filter by.
+    stream_mode: list[StreamModeParam | Literal[""]] | None = Query(None),
     cancel_on_disconnect: bool = False,
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
 ) -> Any:
@@ -130,7 +131,7 @@ async def join_stream(
         ctx,
         run,
         after=after,
-        modes=set(stream_mode) if stream_mode else None,
+        modes={m for m in stream_mode if m} or None if stream_mode else None,
         on_disconnect=disconnect_handler(ctx, run, cancel_on_disconnect),
     )
 
