@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections import Counter
 from pathlib import Path
 
+import httpx
 from harness import Deployment, DevServer, wait_until
 from langgraph_sdk import get_client
 from markers import read_marks
@@ -101,3 +104,90 @@ async def test_restarted_server_keeps_threads_runs_and_state(tmp_path: Path) -> 
         assert len(follow_up["messages"]) == 8
     finally:
         server.stop()
+
+
+async def test_after_seconds_timer_survives_a_server_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    marker = tmp_path / "marks.txt"
+    server = DevServer(data_dir).start()
+    try:
+        client = get_client(url=server.url)
+        thread = await client.threads.create()
+        run = await client.runs.create(
+            thread["thread_id"],
+            "slow",
+            input={"marker_file": str(marker), "sleep_s": 0},
+            after_seconds=4,
+        )
+    finally:
+        server.stop()
+    assert read_marks(marker) == []  # stopped while the durable timer was waiting
+
+    server = DevServer(data_dir, port=server.port, temporal_port=server.temporal_port).start()
+    try:
+        client = get_client(url=server.url)
+        await asyncio.wait_for(client.runs.join(thread["thread_id"], run["run_id"]), 60)
+        assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "success"
+        # Started once, not lost and not doubled.
+        assert Counter(read_marks(marker))["step1:start"] == 1
+    finally:
+        server.stop()
+
+
+def _sse_events(text: str) -> list[tuple[int, str]]:
+    events, current_id = [], None
+    for line in text.splitlines():
+        if line.startswith("id: "):
+            current_id = int(line[4:])
+        elif line.startswith("event: ") and current_id is not None:
+            events.append((current_id, line[7:]))
+    return events
+
+
+async def test_stream_resumes_after_the_api_process_is_killed(
+    temporal_server: EmbeddedTemporal, tmp_path: Path
+) -> None:
+    deployment = Deployment(temporal_server.address, tmp_path / "deploy").start()
+    try:
+        client = get_client(url=deployment.url)
+        thread = await client.threads.create()
+        marker = tmp_path / "marks.txt"
+        seen: list[tuple[int, str]] = []
+        run_id = None
+        async with httpx.AsyncClient(base_url=deployment.url, timeout=30) as http:
+            async with http.stream(
+                "POST",
+                f"/threads/{thread['thread_id']}/runs/stream",
+                json={
+                    "assistant_id": "slow",
+                    "input": {"marker_file": str(marker), "sleep_s": 3},
+                    "stream_mode": ["values", "updates"],
+                },
+            ) as response:
+                run_id = response.headers["content-location"].rsplit("/", 1)[-1]
+                buffer = ""
+                async for text in response.aiter_text():
+                    buffer += text
+                    seen = _sse_events(buffer)
+                    if any(name == "updates" for _, name in seen):
+                        break  # step1 has streamed; step2 is sleeping
+        assert deployment.api is not None
+        os.kill(deployment.api.pid, signal.SIGKILL)
+        deployment.api.wait()
+        deployment.api = None
+        deployment.start_api()  # same port, same database
+
+        last_id = seen[-1][0]
+        async with httpx.AsyncClient(base_url=deployment.url, timeout=60) as http:
+            rest = await http.get(
+                f"/threads/{thread['thread_id']}/runs/{run_id}/stream",
+                headers={"Last-Event-ID": str(last_id)},
+            )
+        resumed = _sse_events(rest.text)
+        ids = [i for i, _ in seen] + [i for i, _ in resumed]
+        assert ids == list(range(len(ids)))  # every event exactly once, in order
+        names = [name for _, name in seen + resumed]
+        assert names == ["metadata"] + ["values", "updates"] * 3 + ["values"]
+        assert (await client.runs.get(thread["thread_id"], run_id))["status"] == "success"
+    finally:
+        deployment.stop()
