@@ -74,6 +74,19 @@ async def _heartbeating() -> AsyncIterator[None]:
             await task
 
 
+async def _with_events(
+    events: AsyncIterator[dict[str, Any]], sink: StreamSink
+) -> AsyncIterator[Any]:
+    """stream_mode="events": every LangChain callback event goes to the client
+    as an `events` event; the graph's own stream output (the root's
+    `on_chain_stream`) is handed on like `astream`'s chunks."""
+    async for event in events:
+        if event["event"] == "on_chain_stream" and not event.get("parent_ids"):
+            yield event["data"]["chunk"]
+        else:
+            sink.emit("events", event)
+
+
 async def _stream(
     chunks: AsyncIterator[Any],
     sink: StreamSink,
@@ -169,18 +182,23 @@ class RunActivities:
         """One `astream` call, streamed to the run's event log; the nodes that ran."""
         kwargs = run["kwargs"]
         requested = kwargs.get("stream_mode") or []
+        options = {
+            "stream_mode": graph_stream_modes(requested),
+            "subgraphs": True,
+            "context": context,
+            "durability": kwargs.get("durability") or "async",
+            **interrupts,
+        }
         try:
             async with StreamSink.open(self.storage, run["run_id"], requested) as sink:
+                if "events" in requested:
+                    chunks = _with_events(
+                        graph.astream_events(graph_input, config, version="v2", **options), sink
+                    )
+                else:
+                    chunks = graph.astream(graph_input, config, **options)
                 return await _stream(
-                    graph.astream(
-                        graph_input,
-                        config,
-                        stream_mode=graph_stream_modes(requested),
-                        subgraphs=True,
-                        context=context,
-                        durability=kwargs.get("durability") or "async",
-                        **interrupts,
-                    ),
+                    chunks,
                     sink,
                     subgraphs=bool(kwargs.get("subgraphs")),
                     drop_initial_values=drop_initial_values,

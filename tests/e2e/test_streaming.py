@@ -150,3 +150,58 @@ async def test_remote_graph_invoke_and_stream(server_url: str) -> None:
     assert result["messages"][-1]["content"].startswith("The weather in San Francisco")
     chunks = [c async for c in remote.astream(WEATHER, stream_mode="updates")]
     assert [next(iter(c)) for c in chunks] == ["agent", "tools", "agent"]
+
+
+async def test_events_mode_streams_langchain_callback_events(server_url: str) -> None:
+    parts = await _stream(server_url, "agent", WEATHER, stream_mode=["events", "updates"])
+    events = [p.data for p in parts if p.event == "events"]
+    kinds = {e["event"] for e in events}
+    assert {"on_chain_start", "on_chain_end", "on_chat_model_stream", "on_tool_start"} <= kinds
+    tool = next(e for e in events if e["event"] == "on_tool_end")
+    assert "60 degrees" in str(tool["data"]["output"])
+    assert [next(iter(p.data)) for p in parts if p.event == "updates"] == [
+        "agent",
+        "tools",
+        "agent",
+    ]
+
+
+async def test_a_client_that_disconnects_does_not_disturb_the_run(
+    server_url: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    client = get_client(url=server_url)
+    thread = await client.threads.create()
+    created: list[dict] = []
+    stream = client.runs.stream(
+        thread["thread_id"],
+        "slow",
+        input={"marker_file": str(tmp_path / "m"), "sleep_s": 1},
+        on_run_created=created.append,
+    )
+    async for part in stream:
+        if part.event == "values":
+            break  # the client goes away mid-run
+    await stream.aclose()
+    run_id = created[0]["run_id"]
+    await client.runs.join(thread["thread_id"], run_id)
+    assert (await client.runs.get(thread["thread_id"], run_id))["status"] == "success"
+
+
+async def test_on_disconnect_cancel_interrupts_the_run(server_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client = get_client(url=server_url)
+    thread = await client.threads.create()
+    created: list[dict] = []
+    stream = client.runs.stream(
+        thread["thread_id"],
+        "slow",
+        input={"marker_file": str(tmp_path / "m"), "sleep_s": 30},
+        on_disconnect="cancel",
+        on_run_created=created.append,
+    )
+    async for part in stream:
+        if part.event == "values":
+            break
+    await stream.aclose()
+    run_id = created[0]["run_id"]
+    await client.runs.join(thread["thread_id"], run_id)
+    assert (await client.runs.get(thread["thread_id"], run_id))["status"] == "interrupted"
