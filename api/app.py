@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.context import AppContext
 from api.routes import assistants, runs, stateless_runs, system, threads
 from steadygraph import __version__
 from steadygraph.ids import system_assistant_id
 from steadygraph.project import load_project
+from steadygraph.services import Services
 from steadygraph.settings import Settings
 from steadygraph.storage import open_storage
 from steadygraph.temporal import connect, ensure_search_attributes
@@ -37,7 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
             client = await connect(settings)
             await ensure_search_attributes(client)
-            app.state.context = AppContext(settings, project, storage, client, webhook_policy)
+            app.state.context = Services(settings, project, storage, client, webhook_policy)
             yield
         finally:
             await storage.close()

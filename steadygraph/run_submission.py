@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import HTTPException
 from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from api.assistant_lookup import resolve_assistant
-from api.context import AppContext
-from api.models import RunCreate
+from steadygraph.assistant_lookup import resolve_assistant
+from steadygraph.errors import Conflict, NotFound, Unavailable
 from steadygraph.ids import new_id
-from steadygraph.temporal import workflow_ui_url
+from steadygraph.run_request import RunCreate
+from steadygraph.services import Services
 from workflows import ThreadWorkflow
 from workflows.models import RunInput, RunRequest, StepOptions, ThreadInput, thread_workflow_id
 from workflows.search_attributes import THREAD_ID
@@ -69,11 +68,7 @@ def _run_kwargs(
     }
 
 
-def run_response(ctx: AppContext, run: dict[str, Any]) -> dict[str, Any]:
-    return {**run, "temporal_ui_url": workflow_ui_url(ctx.settings, run["run_id"])}
-
-
-async def _thread_for_run(ctx: AppContext, thread_id: str | None, body: RunCreate) -> str:
+async def _thread_for_run(ctx: Services, thread_id: str | None, body: RunCreate) -> str:
     """The run's thread: a new one for a stateless run, else an existing one
     (or a new one under that id with if_not_exists="create")."""
     if thread_id is None:
@@ -81,13 +76,13 @@ async def _thread_for_run(ctx: AppContext, thread_id: str | None, body: RunCreat
         return thread["thread_id"]
     if await ctx.storage.get_thread(thread_id) is None:
         if body.if_not_exists != "create":
-            raise HTTPException(status_code=404, detail="Thread or assistant not found.")
+            raise NotFound("Thread or assistant not found.")
         await ctx.storage.create_thread(thread_id, {}, if_exists="do_nothing")
     return thread_id
 
 
 async def submit_run(
-    ctx: AppContext, thread_id: str | None, body: RunCreate, *, temporary: bool = False
+    ctx: Services, thread_id: str | None, body: RunCreate, *, temporary: bool = False
 ) -> dict[str, Any]:
     """Store a pending run and hand it to its thread's workflow; returned at once.
 
@@ -101,9 +96,9 @@ async def submit_run(
     thread_id = await _thread_for_run(ctx, thread_id, body)
     thread = await storage.get_thread(thread_id)
     if thread is None:  # deleted in between
-        raise HTTPException(status_code=404, detail="Thread or assistant not found.")
+        raise NotFound("Thread or assistant not found.")
     if body.multitask_strategy == "reject" and await storage.active_runs(thread_id):
-        raise HTTPException(status_code=409, detail=BUSY_MESSAGE)
+        raise Conflict(BUSY_MESSAGE)
 
     run_id = new_id()
     metadata = {
@@ -129,7 +124,7 @@ async def submit_run(
         multitask_strategy=body.multitask_strategy,
     )
     if run is None:
-        raise HTTPException(status_code=404, detail="Thread or assistant not found.")
+        raise NotFound("Thread or assistant not found.")
     try:
         await enqueue_run(ctx, run, assistant["graph_id"], body)
     except BaseException as exc:
@@ -137,10 +132,10 @@ async def submit_run(
         # hold the thread busy.
         await storage.delete_run_record(run_id)
         if isinstance(exc, WorkflowUpdateFailedError) and _is_busy(exc):
-            raise HTTPException(status_code=409, detail=BUSY_MESSAGE) from exc
+            raise Conflict(BUSY_MESSAGE) from exc
         if isinstance(exc, RPCError | WorkflowUpdateFailedError):
             log.error("could not hand run %s to Temporal: %s", run_id, exc)
-            raise HTTPException(status_code=503, detail=f"Temporal is unavailable: {exc}") from exc
+            raise Unavailable(f"Temporal is unavailable: {exc}") from exc
         raise
     return run
 
@@ -150,7 +145,7 @@ def _is_busy(exc: WorkflowUpdateFailedError) -> bool:
     return isinstance(cause, ApplicationError) and cause.type == THREAD_BUSY
 
 
-def run_input(ctx: AppContext, run: dict[str, Any], graph_id: str) -> RunInput:
+def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
     policy = ctx.settings.step
     return RunInput(
         run_id=run["run_id"],
@@ -170,7 +165,7 @@ def run_input(ctx: AppContext, run: dict[str, Any], graph_id: str) -> RunInput:
     )
 
 
-async def enqueue_run(ctx: AppContext, run: dict[str, Any], graph_id: str, body: RunCreate) -> None:
+async def enqueue_run(ctx: Services, run: dict[str, Any], graph_id: str, body: RunCreate) -> None:
     """Update-with-start: the thread's workflow is started if it is not running,
     and accepts (or, under "reject", refuses) the run atomically."""
     thread_id = run["thread_id"]

@@ -1,0 +1,29 @@
+"""Resolving the `assistant_id` of a request: a UUID or a graph id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from steadygraph.errors import Invalid, NotFound
+from steadygraph.ids import parse_uuid, system_assistant_id
+from steadygraph.services import Services
+
+
+async def resolve_assistant(ctx: Services, assistant_id: str) -> dict[str, Any]:
+    if assistant_id in ctx.project.graphs:
+        assistant_id = system_assistant_id(assistant_id)
+    elif parse_uuid(assistant_id) is None:
+        graphs = ", ".join(ctx.graph_ids)
+        raise Invalid(
+            f"Invalid assistant: '{assistant_id}'. Must be either:\n"
+            f"- A valid assistant UUID, or\n- One of the registered graphs: {graphs}"
+        )
+    assistant = await ctx.storage.get_assistant(str(parse_uuid(assistant_id)))
+    if assistant is None:
+        raise NotFound("Thread or assistant not found.")
+    if assistant["graph_id"] not in ctx.project.graphs:
+        raise Invalid(
+            f"Graph '{assistant['graph_id']}' of assistant {assistant_id} is not served "
+            "by this server's langgraph.json"
+        )
+    return assistant

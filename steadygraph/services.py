@@ -1,0 +1,33 @@
+"""The shared clients a Steadygraph process works with, made once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from temporalio.client import Client
+
+from steadygraph.errors import Invalid
+from steadygraph.project import ProjectConfig
+from steadygraph.settings import Settings
+from steadygraph.storage import Storage
+from steadygraph.webhooks import WebhookPolicy, WebhookRejected
+
+
+@dataclass
+class Services:
+    settings: Settings
+    project: ProjectConfig
+    storage: Storage
+    temporal: Client
+    webhook_policy: WebhookPolicy = field(default_factory=WebhookPolicy)
+
+    @property
+    def graph_ids(self) -> list[str]:
+        return list(self.project.graphs)
+
+    def check_webhook(self, url: str) -> None:
+        """Refuse a webhook URL the project's policy does not allow (422)."""
+        try:
+            self.webhook_policy.check(url)
+        except WebhookRejected as exc:
+            raise Invalid(str(exc)) from exc
