@@ -16,6 +16,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
+from langgraph.types import StateUpdate as LangGraphStateUpdate
 from temporalio import activity
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
@@ -24,17 +25,20 @@ from activities.graph_config import graph_config, graph_context, node_list
 from activities.stream_sink import StreamSink, graph_stream_modes
 from steadygraph.checkpointer import delete_run_checkpoints
 from steadygraph.graphs import GraphLoadError, GraphRegistry
-from steadygraph.serde import dumps, error_payload, snapshot_payload
+from steadygraph.serde import checkpoint_ref, dumps, error_payload, snapshot_payload
 from steadygraph.storage import Storage
 from workflows.models import (
     ACTIVITY_DELETE_THREAD,
     ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
+    ACTIVITY_UPDATE_STATE,
     CancelRequest,
     RunEnd,
     RunPlan,
     RunRef,
+    StateUpdate,
+    StateUpdateResult,
     StepInput,
     StepResult,
 )
@@ -121,6 +125,21 @@ async def _stream(
     return ran
 
 
+_HISTORY_BATCH = 100
+
+
+async def checkpoint_states(
+    graph: Any, config: dict[str, Any], *, since: str | None
+) -> list[dict[str, Any]]:
+    """ThreadState JSON of every checkpoint newer than `since`, newest first."""
+    states = []
+    async for snapshot in graph.aget_state_history(config, limit=_HISTORY_BATCH):
+        if _checkpoint_id(snapshot.config) == since:
+            break
+        states.append(snapshot_payload(snapshot))
+    return states
+
+
 def _checkpoint_id(config: dict[str, Any] | None) -> str | None:
     return ((config or {}).get("configurable") or {}).get("checkpoint_id")
 
@@ -162,6 +181,18 @@ class RunActivities:
                 yield graph
         except GraphLoadError as exc:
             raise _as_activity_error(exc) from exc
+
+    async def _save_state(
+        self, graph: Any, config: dict[str, Any], thread_id: str, *, since: str | None
+    ) -> Any:
+        """Store the thread's new head state, and a state per checkpoint written
+        after `since` (for get_history); returns the head StateSnapshot."""
+        snapshot = await graph.aget_state(config)
+        await self.storage.save_thread_state(thread_id, snapshot_payload(snapshot))
+        await self.storage.checkpoints.record(
+            thread_id, await checkpoint_states(graph, config, since=since)
+        )
+        return snapshot
 
     async def _head(self, thread_id: str) -> Any:
         return await self.checkpointer.aget_tuple(
@@ -250,8 +281,9 @@ class RunActivities:
                 drop_initial_values=False,
             )
 
-        snapshot = await graph.aget_state(config)
-        await self.storage.save_thread_state(ref.thread_id, snapshot_payload(snapshot))
+        snapshot = await self._save_state(
+            graph, config, ref.thread_id, since=_checkpoint_id(head.config if head else None)
+        )
         next_nodes = list(snapshot.next)
         if command and command.get("goto"):
             goto = command["goto"]
@@ -302,8 +334,9 @@ class RunActivities:
         # else: an earlier attempt finished this step and only its report was
         # lost; the checkpointer already holds the result, so nothing re-runs.
 
-        snapshot = await graph.aget_state(config)
-        await self.storage.save_thread_state(step.thread_id, snapshot_payload(snapshot))
+        snapshot = await self._save_state(
+            graph, config, step.thread_id, since=step.from_checkpoint_id
+        )
         return StepResult(
             checkpoint_id=_checkpoint_id(snapshot.config),
             next=list(snapshot.next),
@@ -329,6 +362,7 @@ class RunActivities:
         """Erase the run and every checkpoint it wrote: the thread is back where
         it was before the run (LangGraph Server deletes rolled-back runs too)."""
         await delete_run_checkpoints(self.checkpointer, end.thread_id, end.run_id)
+        await self.storage.checkpoints.delete(end.thread_id, run_id=end.run_id)
         state = None
         if await self._head(end.thread_id) is not None:
             _, config, _ = await self._load(end.run_id)
@@ -336,6 +370,43 @@ class RunActivities:
                 state = snapshot_payload(await graph.aget_state(config))
         await self.storage.delete_run_record(end.run_id)
         await self.storage.update_thread_state(end.thread_id, state)
+
+    @activity.defn(name=ACTIVITY_UPDATE_STATE)
+    async def update_state(self, update: StateUpdate) -> StateUpdateResult:
+        """threads.update_state / create(supersteps=...): LangGraph's own
+        update_state against the durable checkpointer, then the stored state."""
+        base = {"configurable": {"thread_id": update.thread_id, "checkpoint_ns": ""}}
+        config = base
+        if update.checkpoint_id:
+            config = {
+                "configurable": {**base["configurable"], "checkpoint_id": update.checkpoint_id}
+            }
+        head = await self._head(update.thread_id)
+        async with self._graph(update.graph_id, base) as graph:
+            try:
+                if update.supersteps is not None:
+                    written = await graph.abulk_update_state(
+                        config,
+                        [
+                            [
+                                LangGraphStateUpdate(u.get("values"), u.get("as_node"), None)
+                                for u in superstep
+                            ]
+                            for superstep in update.supersteps
+                        ],
+                    )
+                else:
+                    written = await graph.aupdate_state(
+                        config, update.values, as_node=update.as_node
+                    )
+            except Exception as exc:
+                error = _as_activity_error(exc)
+                raise ApplicationError(error.message, type=error.type, non_retryable=True) from exc
+            snapshot = await self._save_state(
+                graph, base, update.thread_id, since=_checkpoint_id(head.config if head else None)
+            )
+        await self.storage.update_thread_state(update.thread_id, snapshot_payload(snapshot))
+        return StateUpdateResult(checkpoint=checkpoint_ref(written))
 
     @activity.defn(name=ACTIVITY_DROP_QUEUED_RUN)
     async def drop_queued_run(self, request: CancelRequest) -> None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import errors
 from api.routes import assistants, runs, stateless_runs, system, threads
 from steadygraph import __version__
+from steadygraph.checkpointer import open_checkpointer
 from steadygraph.ids import system_assistant_id
 from steadygraph.project import load_project
 from steadygraph.services import Services
@@ -37,8 +38,11 @@ def create_app(settings: Settings) -> FastAPI:
             )
             client = await connect(settings)
             await ensure_search_attributes(client)
-            app.state.context = Services(settings, project, storage, client, webhook_policy)
-            yield
+            async with open_checkpointer(settings) as checkpointer:
+                app.state.context = Services(
+                    settings, project, storage, client, webhook_policy, checkpointer
+                )
+                yield
         finally:
             await storage.close()
 

@@ -80,3 +80,75 @@ async def delete_run_checkpoints(saver: BaseCheckpointSaver, thread_id: str, run
             )
         return
     await saver.adelete_for_runs([run_id])
+
+
+async def copy_thread_checkpoints(
+    saver: BaseCheckpointSaver, source_id: str, target_id: str
+) -> None:
+    """Copy a thread's checkpoints and pending writes to a new thread id
+    (threads.copy keeps history). Neither the SQLite nor the Postgres saver
+    implements `acopy_thread`, hence the direct copy within their tables."""
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    if isinstance(saver, AsyncSqliteSaver):
+        async with saver.lock:
+            await saver.conn.execute(
+                "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id,"
+                " parent_checkpoint_id, type, checkpoint, metadata)"
+                " SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,"
+                " metadata FROM checkpoints WHERE thread_id = ?",
+                (target_id, source_id),
+            )
+            await saver.conn.execute(
+                "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
+                " channel, type, value) SELECT ?, checkpoint_ns, checkpoint_id, task_id, idx,"
+                " channel, type, value FROM writes WHERE thread_id = ?",
+                (target_id, source_id),
+            )
+            await saver.conn.commit()
+        return
+
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    if isinstance(saver, AsyncPostgresSaver):
+        async with saver._cursor(pipeline=False) as cur:  # the saver's own pool and lock
+            await cur.execute(
+                "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id,"
+                " parent_checkpoint_id, type, checkpoint, metadata)"
+                " SELECT %s, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type,"
+                " checkpoint, metadata FROM checkpoints WHERE thread_id = %s",
+                (target_id, source_id),
+            )
+            await cur.execute(
+                "INSERT INTO checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type,"
+                " blob) SELECT %s, checkpoint_ns, channel, version, type, blob"
+                " FROM checkpoint_blobs WHERE thread_id = %s",
+                (target_id, source_id),
+            )
+            await cur.execute(
+                "INSERT INTO checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id,"
+                " idx, channel, type, blob, task_path) SELECT %s, checkpoint_ns, checkpoint_id,"
+                " task_id, idx, channel, type, blob, task_path FROM checkpoint_writes"
+                " WHERE thread_id = %s",
+                (target_id, source_id),
+            )
+        return
+    await saver.acopy_thread(source_id, target_id)
+
+
+async def prune_to_latest(saver: BaseCheckpointSaver, thread_id: str) -> None:
+    """Keep only a thread's newest checkpoint (TTL / prune strategy "keep_latest")."""
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    if isinstance(saver, AsyncSqliteSaver):
+        async with saver.lock:
+            for table in ("writes", "checkpoints"):
+                await saver.conn.execute(
+                    f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id <"
+                    " (SELECT max(checkpoint_id) FROM checkpoints WHERE thread_id = ?"
+                    " AND checkpoint_ns = '')",
+                    (thread_id, thread_id),
+                )
+            await saver.conn.commit()
+        return
+    await saver.aprune([thread_id], strategy="keep_latest")

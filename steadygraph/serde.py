@@ -72,7 +72,7 @@ def interrupt_payload(interrupt: Any) -> dict[str, Any]:
     return {"id": getattr(interrupt, "id", None), "value": getattr(interrupt, "value", None)}
 
 
-def _checkpoint_ref(config: dict | None) -> dict[str, Any] | None:
+def checkpoint_ref(config: dict | None) -> dict[str, Any] | None:
     configurable = (config or {}).get("configurable") or {}
     if not configurable.get("thread_id") or not configurable.get("checkpoint_id"):
         return None
@@ -95,7 +95,7 @@ def _task_payload(task: Any) -> dict[str, Any]:
         "path": list(getattr(task, "path", ()) or ()),
         "error": error_payload(task.error) if task.error is not None else None,
         "interrupts": [interrupt_payload(i) for i in task.interrupts],
-        "checkpoint": _checkpoint_ref(nested_config),
+        "checkpoint": checkpoint_ref(nested_config),
         "state": snapshot_payload(nested_state) if nested_state is not None else None,
         "result": getattr(task, "result", None),
     }
@@ -103,8 +103,8 @@ def _task_payload(task: Any) -> dict[str, Any]:
 
 def snapshot_payload(snapshot: Any) -> dict[str, Any]:
     """A `langgraph.types.StateSnapshot` as LangGraph Server's ThreadState JSON."""
-    checkpoint = _checkpoint_ref(snapshot.config)
-    parent = _checkpoint_ref(snapshot.parent_config)
+    checkpoint = checkpoint_ref(snapshot.config)
+    parent = checkpoint_ref(snapshot.parent_config)
     interrupts = [interrupt_payload(i) for i in getattr(snapshot, "interrupts", ()) or ()]
     return to_jsonable(
         {

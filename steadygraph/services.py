@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from temporalio.client import Client
 
 from steadygraph.errors import Invalid
@@ -20,6 +21,8 @@ class Services:
     storage: Storage
     temporal: Client
     webhook_policy: WebhookPolicy = field(default_factory=WebhookPolicy)
+    # LangGraph's checkpointer, for copies and deletes; reading state never needs it.
+    checkpointer: BaseCheckpointSaver | None = None
 
     @property
     def graph_ids(self) -> list[str]:

@@ -61,6 +61,7 @@ async def run_worker(
                     activities.finish_run,
                     activities.drop_queued_run,
                     activities.delete_thread,
+                    activities.update_state,
                     webhooks.deliver_webhook,
                 ],
                 max_concurrent_activities=settings.max_concurrent_steps,

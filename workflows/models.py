@@ -5,6 +5,7 @@ stay far below Temporal's payload limit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,27 @@ class RunEnd:
     graph_id: str = ""
 
 
+@dataclass(frozen=True)
+class StateUpdate:
+    """threads.update_state (or the `supersteps` of threads.create). The values
+    travel through Temporal: they are a client's small edit, not the state."""
+
+    thread_id: str
+    graph_id: str
+    values: Any = None
+    as_node: str | None = None
+    checkpoint_id: str | None = None
+    # [[{"values": ..., "as_node": ...}, ...], ...]: one inner list per super-step.
+    supersteps: list[list[dict[str, Any]]] | None = None
+
+
+@dataclass(frozen=True)
+class StateUpdateResult:
+    checkpoint: dict[str, Any] | None
+
+
 ACTIVITY_PREPARE_RUN = "steadygraph.prepare_run"
+ACTIVITY_UPDATE_STATE = "steadygraph.update_state"
 ACTIVITY_FINISH_RUN = "steadygraph.finish_run"
 ACTIVITY_DELIVER_WEBHOOK = "steadygraph.deliver_webhook"
 ACTIVITY_DELETE_THREAD = "steadygraph.delete_thread"

@@ -25,9 +25,12 @@ from temporalio.workflow import ParentClosePolicy
 
 from workflows.models import (
     ACTIVITY_DROP_QUEUED_RUN,
+    ACTIVITY_UPDATE_STATE,
     CancelOutcome,
     CancelRequest,
     RunRequest,
+    StateUpdate,
+    StateUpdateResult,
     ThreadInput,
 )
 from workflows.run_workflow import RunWorkflow
@@ -50,6 +53,7 @@ class ThreadWorkflow:
         self._current: RunRequest | None = None
         self._current_started = False
         self._cancelled: dict[str, str] = {}  # run id -> action, for the current run
+        self._updating_state = False
 
     @workflow.run
     async def run(self, thread: ThreadInput) -> None:
@@ -64,6 +68,8 @@ class ThreadWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if not self._queue:
                     return
+            # A state update in progress finishes before the next run starts.
+            await workflow.wait_condition(lambda: not self._updating_state)
             request = self._queue.pop(0)
             await self._execute(request)
             if workflow.info().is_continue_as_new_suggested():
@@ -161,6 +167,24 @@ class ThreadWorkflow:
     @workflow.update
     async def cancel_run(self, request: CancelRequest) -> CancelOutcome:
         return CancelOutcome(found=await self._cancel(request.run_id, request.action))
+
+    @workflow.update
+    async def update_state(self, update: StateUpdate) -> StateUpdateResult:
+        """threads.update_state, ordered with the thread's runs: it waits for the
+        running run (not for queued ones, which then see the new state)."""
+        await workflow.wait_condition(lambda: self._current is None and not self._updating_state)
+        self._updating_state = True
+        try:
+            return await workflow.execute_local_activity(
+                ACTIVITY_UPDATE_STATE,
+                update,
+                result_type=StateUpdateResult,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+                summary="update state",
+            )
+        finally:
+            self._updating_state = False
 
     @workflow.query
     def pending_runs(self) -> list[str]:

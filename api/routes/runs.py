@@ -10,10 +10,10 @@ from api.context import AppContext, Ctx
 from api.errors import not_found, require_uuid
 from api.models import ERRORS, Run, RunCreate
 from api.routes.threads import thread_not_found
-from api.run_cancellation import cancel_run
 from api.run_results import final_values, wait_for_end
 from api.run_view import run_response
 from api.sse import stream_response
+from steadygraph.run_cancellation import cancel_run
 from steadygraph.run_submission import submit_run
 from steadygraph.storage import ACTIVE_RUN_STATUSES
 

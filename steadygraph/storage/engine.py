@@ -62,7 +62,8 @@ async def migrate(engine: AsyncEngine) -> None:
     def upgrade(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
-        command.upgrade(_alembic_config(connection), "head")
+        # "heads": independent branches (one per feature) may be pending at once.
+        command.upgrade(_alembic_config(connection), "heads")
 
     with _file_lock(engine):
         async with engine.begin() as conn:

@@ -17,7 +17,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from steadygraph.storage.checkpoint_states import CheckpointStates
 from steadygraph.storage.schema import assistants, run_events, runs, threads
+from steadygraph.storage.thread_state_schema import thread_checkpoints
 
 ACTIVE_RUN_STATUSES = ("pending", "running")
 
@@ -39,9 +41,22 @@ class ThreadExistsError(Exception):
     pass
 
 
+def _ttl_columns(ttl: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """A thread's TTL: `{"strategy": "delete" | "keep_latest", "ttl": minutes}`."""
+    if not ttl or ttl.get("ttl") is None:
+        return {}
+    minutes = float(ttl["ttl"])
+    return {
+        "ttl_strategy": ttl.get("strategy") or "delete",
+        "ttl_minutes": minutes,
+        "expires_at": now + timedelta(minutes=minutes),
+    }
+
+
 class Storage:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.checkpoints = CheckpointStates(engine)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -201,7 +216,12 @@ class Storage:
         return thread
 
     async def create_thread(
-        self, thread_id: str, metadata: Mapping[str, Any], *, if_exists: str = "raise"
+        self,
+        thread_id: str,
+        metadata: Mapping[str, Any],
+        *,
+        if_exists: str = "raise",
+        ttl: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         now = utcnow()
         async with self.engine.begin() as conn:
@@ -223,6 +243,7 @@ class Storage:
                     interrupts=None,
                     error=None,
                     state=None,
+                    **_ttl_columns(ttl, now),
                 )
             )
             created = await self._get_thread(conn, thread_id)
@@ -232,6 +253,126 @@ class Storage:
     async def _get_thread(self, conn: AsyncConnection, thread_id: str) -> dict[str, Any] | None:
         row = (await conn.execute(select(threads).where(threads.c.thread_id == thread_id))).first()
         return self._thread(row) if row else None
+
+    async def update_thread(
+        self,
+        thread_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        ttl: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """Merge metadata into the thread's (as LangGraph Server does), reset its TTL."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            thread = await self._get_thread(conn, thread_id)
+            if thread is None:
+                return None
+            changes: dict[str, Any] = {"updated_at": now}
+            if metadata:
+                changes["metadata"] = {**thread["metadata"], **metadata}
+            if ttl:
+                changes.update(_ttl_columns(ttl, now))
+            await conn.execute(
+                update(threads).where(threads.c.thread_id == thread_id).values(**changes)
+            )
+            return await self._get_thread(conn, thread_id)
+
+    def _thread_filters(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None,
+        values: Mapping[str, Any] | None,
+        status: str | None,
+        ids: list[str] | None,
+    ) -> list[ColumnElement[bool]]:
+        filters: list[ColumnElement[bool]] = []
+        if metadata:
+            filters.append(self._contains(threads.c.metadata, metadata))
+        if values:
+            filters.append(self._contains(threads.c["values"], values))
+        if status:
+            filters.append(threads.c.status == status)
+        if ids is not None:
+            filters.append(threads.c.thread_id.in_(ids))
+        return filters
+
+    async def search_threads(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+        ids: list[str] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str = "created_at",
+        sort_order: str = "desc",
+    ) -> list[dict[str, Any]]:
+        column = threads.c[sort_by]
+        query = (
+            select(threads)
+            .where(*self._thread_filters(metadata=metadata, values=values, status=status, ids=ids))
+            .order_by(column.desc() if sort_order == "desc" else column.asc(), threads.c.thread_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        async with self.engine.connect() as conn:
+            return [self._thread(r) for r in (await conn.execute(query)).all()]
+
+    async def count_threads(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+    ) -> int:
+        query = (
+            select(func.count())
+            .select_from(threads)
+            .where(*self._thread_filters(metadata=metadata, values=values, status=status, ids=None))
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def expired_threads(self, limit: int = 100) -> list[tuple[str, str]]:
+        """(thread id, TTL strategy) of threads whose TTL has run out."""
+        query = (
+            select(threads.c.thread_id, threads.c.ttl_strategy)
+            .where(threads.c.expires_at.is_not(None), threads.c.expires_at <= utcnow())
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [(r.thread_id, r.ttl_strategy or "delete") for r in (await conn.execute(query))]
+
+    async def clear_expiry(self, thread_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(threads).where(threads.c.thread_id == thread_id).values(expires_at=None)
+            )
+
+    async def copy_thread(self, source_id: str, target_id: str) -> dict[str, Any] | None:
+        """A new thread with the source's metadata, config, values and state history."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(select(threads).where(threads.c.thread_id == source_id))
+            ).first()
+            if row is None:
+                return None
+            copied = {k: v for k, v in row._mapping.items() if k != "thread_id"}
+            state = copied.get("state")
+            copied.update(
+                thread_id=target_id,
+                created_at=now,
+                updated_at=now,
+                state=json.loads(json.dumps(state).replace(source_id, target_id))
+                if state
+                else state,
+                status="idle" if copied["status"] == "busy" else copied["status"],
+            )
+            await conn.execute(insert(threads).values(**copied))
+        await self.checkpoints.copy(source_id, target_id)
+        return await self.get_thread(target_id)
 
     async def get_thread(self, thread_id: str) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:
@@ -343,6 +484,9 @@ class Storage:
             run_ids = select(runs.c.run_id).where(runs.c.thread_id == thread_id)
             await conn.execute(delete(run_events).where(run_events.c.run_id.in_(run_ids)))
             await conn.execute(delete(runs).where(runs.c.thread_id == thread_id))
+            await conn.execute(
+                delete(thread_checkpoints).where(thread_checkpoints.c.thread_id == thread_id)
+            )
             result = await conn.execute(delete(threads).where(threads.c.thread_id == thread_id))
         return bool(result.rowcount)
 

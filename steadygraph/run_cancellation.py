@@ -10,7 +10,7 @@ from typing import Any
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.context import AppContext
+from steadygraph.services import Services
 from steadygraph.storage import ACTIVE_RUN_STATUSES
 from workflows import RunWorkflow, ThreadWorkflow
 from workflows.models import CancelOutcome, CancelRequest, thread_workflow_id
@@ -18,7 +18,7 @@ from workflows.models import CancelOutcome, CancelRequest, thread_workflow_id
 log = logging.getLogger(__name__)
 
 
-async def cancel_run(ctx: AppContext, run: dict[str, Any], action: str) -> None:
+async def cancel_run(ctx: Services, run: dict[str, Any], action: str) -> None:
     if run["status"] not in ACTIVE_RUN_STATUSES:
         return
     run_id = run["run_id"]

@@ -1,0 +1,155 @@
+"""ThreadState JSON per checkpoint: what get_history and get_state at a
+checkpoint answer. Written by the worker as checkpoints appear."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from steadygraph.storage.thread_state_schema import thread_checkpoints
+
+
+def _created(state: Mapping[str, Any]) -> datetime | None:
+    raw = state.get("created_at")
+    if not raw:
+        return None
+    value = datetime.fromisoformat(str(raw))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class CheckpointStates:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def record(self, thread_id: str, states: Sequence[Mapping[str, Any]]) -> None:
+        """Store states not stored yet (a retried step may report some twice)."""
+        rows = [s for s in states if s.get("checkpoint_id")]
+        if not rows:
+            return
+        async with self.engine.begin() as conn:
+            known = set(
+                (
+                    await conn.execute(
+                        select(thread_checkpoints.c.checkpoint_id).where(
+                            thread_checkpoints.c.thread_id == thread_id,
+                            thread_checkpoints.c.checkpoint_id.in_(
+                                [s["checkpoint_id"] for s in rows]
+                            ),
+                        )
+                    )
+                ).scalars()
+            )
+            new = [s for s in rows if s["checkpoint_id"] not in known]
+            if new:
+                await conn.execute(
+                    insert(thread_checkpoints),
+                    [
+                        {
+                            "thread_id": thread_id,
+                            "checkpoint_id": s["checkpoint_id"],
+                            "parent_checkpoint_id": s.get("parent_checkpoint_id"),
+                            "run_id": (s.get("metadata") or {}).get("run_id"),
+                            "created_at": _created(s),
+                            "metadata": s.get("metadata") or {},
+                            "state": dict(s),
+                        }
+                        for s in new
+                    ],
+                )
+
+    async def get(self, thread_id: str, checkpoint_id: str) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(thread_checkpoints.c.state).where(
+                        thread_checkpoints.c.thread_id == thread_id,
+                        thread_checkpoints.c.checkpoint_id == checkpoint_id,
+                    )
+                )
+            ).scalar_one_or_none()
+
+    async def history(
+        self,
+        thread_id: str,
+        *,
+        limit: int = 10,
+        before: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Newest first (checkpoint ids are time-ordered UUIDv6)."""
+        query = select(thread_checkpoints.c.state, thread_checkpoints.c.metadata).where(
+            thread_checkpoints.c.thread_id == thread_id
+        )
+        if before:
+            query = query.where(thread_checkpoints.c.checkpoint_id < before)
+        query = query.order_by(thread_checkpoints.c.checkpoint_id.desc())
+        async with self.engine.connect() as conn:
+            if not metadata:
+                rows = (await conn.execute(query.limit(limit))).all()
+                return [r.state for r in rows]
+            # Metadata filters are rare: filter in Python, the same on both backends.
+            found = []
+            for row in (await conn.execute(query)).all():
+                if all(row.metadata.get(k) == v for k, v in metadata.items()):
+                    found.append(row.state)
+                    if len(found) >= limit:
+                        break
+            return found
+
+    async def latest_id(self, thread_id: str) -> str | None:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(func.max(thread_checkpoints.c.checkpoint_id)).where(
+                        thread_checkpoints.c.thread_id == thread_id
+                    )
+                )
+            ).scalar_one_or_none()
+
+    async def delete(
+        self, thread_id: str, *, run_id: str | None = None, keep: str | None = None
+    ) -> None:
+        """All of a thread's states, or those a run wrote, or all but `keep`."""
+        query = delete(thread_checkpoints).where(thread_checkpoints.c.thread_id == thread_id)
+        if run_id is not None:
+            query = query.where(thread_checkpoints.c.run_id == run_id)
+        if keep is not None:
+            query = query.where(thread_checkpoints.c.checkpoint_id != keep)
+        async with self.engine.begin() as conn:
+            await conn.execute(query)
+
+    async def copy(self, source_id: str, target_id: str) -> None:
+        """The states of a copied thread, with the thread id inside them replaced."""
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(thread_checkpoints).where(thread_checkpoints.c.thread_id == source_id)
+                )
+            ).all()
+            if not rows:
+                return
+            await conn.execute(
+                insert(thread_checkpoints),
+                [
+                    {
+                        "thread_id": target_id,
+                        "checkpoint_id": r.checkpoint_id,
+                        "parent_checkpoint_id": r.parent_checkpoint_id,
+                        "run_id": r.run_id,
+                        "created_at": r.created_at,
+                        "metadata": _retarget(r.metadata, source_id, target_id),
+                        "state": _retarget(r.state, source_id, target_id),
+                    }
+                    for r in rows
+                ],
+            )
+
+
+def _retarget(value: Any, source_id: str, target_id: str) -> Any:
+    # Thread ids are UUIDs, so a textual replacement touches nothing else.
+    return json.loads(json.dumps(value).replace(source_id, target_id))
