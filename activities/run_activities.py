@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -126,18 +127,17 @@ async def _stream(
 
 
 _HISTORY_BATCH = 100
+_RUN_CACHE_SIZE = 1024
 
 
-async def checkpoint_states(
-    graph: Any, config: dict[str, Any], *, since: str | None
-) -> list[dict[str, Any]]:
-    """ThreadState JSON of every checkpoint newer than `since`, newest first."""
-    states = []
+async def new_snapshots(graph: Any, config: dict[str, Any], *, since: str | None) -> list[Any]:
+    """StateSnapshots of every checkpoint newer than `since`, newest first."""
+    snapshots = []
     async for snapshot in graph.aget_state_history(config, limit=_HISTORY_BATCH):
         if _checkpoint_id(snapshot.config) == since:
             break
-        states.append(snapshot_payload(snapshot))
-    return states
+        snapshots.append(snapshot)
+    return snapshots
 
 
 def _checkpoint_id(config: dict[str, Any] | None) -> str | None:
@@ -160,15 +160,24 @@ class RunActivities:
         self.graphs = graphs
         self.checkpointer = checkpointer
         self.store = store
+        self._runs: OrderedDict[str, tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
 
     async def _load(self, run_id: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
         """The run, the config its graph sees, and its context."""
-        run = await self.storage.get_run(run_id)
-        if run is None:
-            raise ApplicationError(
-                f"Run {run_id} was deleted", type="RunDeleted", non_retryable=True
-            )
-        assistant = await self.storage.get_assistant(run["assistant_id"]) or {}
+        cached = self._runs.get(run_id)
+        if cached is None:
+            run = await self.storage.get_run(run_id)
+            if run is None:
+                raise ApplicationError(
+                    f"Run {run_id} was deleted", type="RunDeleted", non_retryable=True
+                )
+            assistant = await self.storage.get_assistant(run["assistant_id"]) or {}
+            # A run's kwargs and assistant are fixed once it runs (as in
+            # LangGraph Server): read them once per run, not once per step.
+            self._runs[run_id] = cached = (run, assistant)
+            while len(self._runs) > _RUN_CACHE_SIZE:
+                self._runs.popitem(last=False)
+        run, assistant = cached
         config = graph_config(run, assistant, activity.info().attempt)
         return run, config, graph_context(run, assistant)
 
@@ -187,12 +196,14 @@ class RunActivities:
     ) -> Any:
         """Store the thread's new head state, and a state per checkpoint written
         after `since` (for get_history); returns the head StateSnapshot."""
-        snapshot = await graph.aget_state(config)
-        await self.storage.save_thread_state(thread_id, snapshot_payload(snapshot))
-        await self.storage.checkpoints.record(
-            thread_id, await checkpoint_states(graph, config, since=since)
+        snapshots = await new_snapshots(graph, config, since=since)
+        # The newest new checkpoint is the head; no new one: ask for the head.
+        head = snapshots[0] if snapshots else await graph.aget_state(config)
+        states = [snapshot_payload(s) for s in snapshots]
+        await self.storage.save_thread_states(
+            thread_id, states[0] if states else snapshot_payload(head), states
         )
-        return snapshot
+        return head
 
     async def _head(self, thread_id: str) -> Any:
         return await self.checkpointer.aget_tuple(
@@ -346,14 +357,14 @@ class RunActivities:
 
     @activity.defn(name=ACTIVITY_FINISH_RUN)
     async def finish_run(self, end: RunEnd) -> None:
+        self._runs.pop(end.run_id, None)
         if end.status == "rollback":
             await self._roll_back(end)
             return
         final_event = None
         if end.status == "error" and end.error:
             # LangGraph Server ends a failed run's stream with an `error` event.
-            seq = await self.storage.next_event_seq(end.run_id)
-            final_event = (seq, "error", dumps(end.error))
+            final_event = ("error", dumps(end.error))
         await self.storage.finish_run(
             end.run_id, status=end.status, error=end.error, final_event=final_event
         )

@@ -38,8 +38,7 @@ class StreamSink:
         self._storage = storage
         self._run_id = run_id
         self._requested = set(requested)
-        self._buffer: list[tuple[int, str, bytes]] = []
-        self._seq = 0
+        self._buffer: list[tuple[str, bytes]] = []
         self._messages: dict[str, Any] = {}
         self._flusher: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -50,7 +49,6 @@ class StreamSink:
         cls, storage: Storage, run_id: str, requested: list[str]
     ) -> AsyncIterator[StreamSink]:
         sink = cls(storage, run_id, requested)
-        sink._seq = await storage.next_event_seq(run_id)
         sink._flusher = asyncio.create_task(sink._flush_periodically())
         try:
             yield sink
@@ -62,8 +60,7 @@ class StreamSink:
             await asyncio.shield(sink.flush())
 
     def emit(self, event: str, data: Any) -> None:
-        self._buffer.append((self._seq, event, dumps(data)))
-        self._seq += 1
+        self._buffer.append((event, dumps(data)))
 
     async def flush(self) -> None:
         async with self._lock:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.routes import assistants, runs, stateless_runs, system, threads
+from api.routes import store as store_routes
 from steadygraph import __version__
 from steadygraph.checkpointer import open_checkpointer
 from steadygraph.ids import system_assistant_id
@@ -16,6 +17,7 @@ from steadygraph.project import load_project
 from steadygraph.services import Services
 from steadygraph.settings import Settings
 from steadygraph.storage import open_storage
+from steadygraph.store import check_store_config, open_store
 from steadygraph.temporal import connect, ensure_search_attributes
 from steadygraph.webhooks import WebhookPolicy
 
@@ -24,6 +26,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Read (not imported: no graph code in the API) before serving, so a
     # broken langgraph.json stops start-up with its own message.
     project = load_project(settings.config_path)
+    check_store_config(project)  # a bad store block or embed stops start-up with one message
     # The API only checks URLs; header secrets are the worker's business.
     webhook_policy = WebhookPolicy.from_project_raw(
         project.raw, with_headers=False, where=project.path.name
@@ -42,7 +45,9 @@ def create_app(settings: Settings) -> FastAPI:
                 app.state.context = Services(
                     settings, project, storage, client, webhook_policy, checkpointer
                 )
-                yield
+                async with open_store(settings, project) as store:
+                    app.state.store = store
+                    yield
         finally:
             await storage.close()
 
@@ -53,6 +58,6 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (system, assistants, threads, runs, stateless_runs):
+    for module in (system, assistants, threads, runs, stateless_runs, store_routes):
         app.include_router(module.router)
     return app

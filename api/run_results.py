@@ -8,7 +8,8 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from temporalio.service import RPCError
+from temporalio.client import WorkflowFailureError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.context import AppContext
 from steadygraph.run_output import run_output
@@ -28,14 +29,35 @@ async def _backoff(delay: float) -> float:
 
 async def wait_for_end(ctx: AppContext, run_id: str) -> dict[str, Any] | None:
     """Block until the run is no longer pending or running; the run, or None if
-    it was erased (rollback). Storage is the source of truth: a run may wait in
-    its thread's queue before its workflow exists, and its workflow may go on
-    after the run ended (webhook delivery)."""
+    it was erased (rollback).
+
+    Storage is the source of truth. While the run's workflow exists and will
+    end with the run (no webhook to deliver, no temporary thread to keep), its
+    result is awaited: Temporal's long poll answers the moment it completes.
+    Otherwise (still queued behind other runs, or a workflow that goes on
+    after the run) storage is polled.
+    """
     delay = _POLL_START_S
     while True:
         run = await ctx.storage.get_run(run_id)
         if run is None or run["status"] not in ACTIVE_RUN_STATUSES:
             return run
+        kwargs = run["kwargs"]
+        if not kwargs.get("webhook") and not kwargs.get("temporary"):
+            try:
+                await ctx.temporal.get_workflow_handle(run_id).result()
+                continue
+            except WorkflowFailureError as exc:
+                # RunWorkflow records every ending itself; a workflow that
+                # failed anyway was terminated or timed out from outside (e.g.
+                # the Temporal UI): record that, so the thread is not stuck busy.
+                await ctx.storage.fail_run_if_active(
+                    run_id, {"error": "WorkflowFailed", "message": str(exc.cause or exc)}
+                )
+                continue
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
         delay = await _backoff(delay)
 
 

@@ -54,6 +54,7 @@ class Settings:
     task_queue: str = "steadygraph"  # STEADYGRAPH_TASK_QUEUE
     step: StepPolicy = field(default_factory=StepPolicy)
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
+    ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -77,6 +78,7 @@ class Settings:
             task_queue=_env("STEADYGRAPH_TASK_QUEUE", "steadygraph") or "steadygraph",
             step=step,
             max_concurrent_steps=_env_int("STEADYGRAPH_MAX_CONCURRENT_STEPS", 100),
+            ttl_sweep_s=_env_float("STEADYGRAPH_TTL_SWEEP_INTERVAL", 60.0),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -102,6 +102,10 @@ class EmbeddedTemporal:
             "journal_mode=wal",
             "--sqlite-pragma",
             "synchronous=normal",
+            # A worker that completes a workflow task gets the activity it just
+            # scheduled in the same reply: one matching round trip less per step.
+            "--dynamic-config-value",
+            "system.enableActivityEagerExecution=true",
         ]
         if not self.in_memory:
             cmd += ["--db-filename", str(self.data_dir / "temporal.sqlite")]

@@ -8,17 +8,24 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import RunActivities
+from activities.maintenance_activities import MaintenanceActivities
 from activities.webhook_activities import WebhookActivities
 from steadygraph.checkpointer import open_checkpointer
+from steadygraph.graph_info import publish_graph_info
 from steadygraph.graphs import GraphRegistry
+from steadygraph.maintenance import ensure_sweep_schedule
 from steadygraph.project import load_project
+from steadygraph.services import Services
 from steadygraph.settings import Settings
 from steadygraph.storage import open_storage
+from steadygraph.store import open_store
 from steadygraph.temporal import connect, workflow_ui_url
 from steadygraph.webhooks import WebhookPolicy
 from workflows import RunWorkflow, ThreadWorkflow
+from workflows.sweep_workflow import SweepThreadsWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +46,21 @@ async def run_worker(
 ) -> None:
     graphs = graphs or load_graphs(settings)
     storage = await open_storage(settings.storage_url)
+    # What the API shows of each graph (drawing, schemas) but cannot compute
+    # without importing graph code.
+    await publish_graph_info(storage, graphs)
     client = client or await connect(settings)
     try:
-        async with open_checkpointer(settings) as checkpointer:
-            activities = RunActivities(storage, graphs, checkpointer)
+        async with (
+            open_checkpointer(settings) as checkpointer,
+            # The API sweeps store TTLs; workers only read and write.
+            open_store(settings, graphs.project, sweep_ttl=False) as store,
+        ):
+            services = Services(
+                settings, graphs.project, storage, client, checkpointer=checkpointer
+            )
+            activities = RunActivities(storage, graphs, checkpointer, store)
+            maintenance = MaintenanceActivities(services)
             webhooks = WebhookActivities(
                 storage,
                 WebhookPolicy.from_project_raw(graphs.project.raw, where=graphs.project.path.name),
@@ -54,7 +72,7 @@ async def run_worker(
             worker = Worker(
                 client,
                 task_queue=settings.task_queue,
-                workflows=[RunWorkflow, ThreadWorkflow],
+                workflows=[RunWorkflow, ThreadWorkflow, SweepThreadsWorkflow],
                 activities=[
                     activities.prepare_run,
                     activities.execute_superstep,
@@ -63,8 +81,17 @@ async def run_worker(
                     activities.delete_thread,
                     activities.update_state,
                     webhooks.deliver_webhook,
+                    maintenance.sweep_expired_threads,
                 ],
                 max_concurrent_activities=settings.max_concurrent_steps,
+                workflow_runner=SandboxedWorkflowRunner(
+                    # Our payload dataclasses have no state to isolate; loading
+                    # them once instead of in every workflow's sandbox saves a
+                    # module import per run.
+                    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                        "workflows.models", "workflows.search_attributes"
+                    )
+                ),
                 max_concurrent_local_activities=settings.max_concurrent_steps,
                 graceful_shutdown_timeout=timedelta(seconds=5),
             )
@@ -72,6 +99,7 @@ async def run_worker(
                 "worker polling task queue %r on %s", settings.task_queue, settings.temporal_address
             )
             async with worker:
+                await ensure_sweep_schedule(client, settings)
                 if stop is None:
                     await asyncio.Event().wait()
                 else:

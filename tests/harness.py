@@ -23,11 +23,13 @@ from steadygraph.temporal_dev_server import free_port
 ROOT = Path(__file__).resolve().parent.parent
 TEST_GRAPHS = ROOT / "tests" / "graphs" / "langgraph.json"
 
-# Fast retries and a short heartbeat timeout, so failure tests take seconds.
+# Fast retries, so failure tests take seconds. The heartbeat timeout stays
+# long enough that a loaded 2-core machine never times out a healthy step (a
+# retried step streams its events again); the kill test shortens it.
 FAST_STEP_ENV = {
     "STEADYGRAPH_STEP_MAX_ATTEMPTS": "3",
     "STEADYGRAPH_STEP_RETRY_INTERVAL": "0.2",
-    "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "2",
+    "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "10",
 }
 
 

@@ -140,6 +140,7 @@ class StateUpdateResult:
 
 ACTIVITY_PREPARE_RUN = "steadygraph.prepare_run"
 ACTIVITY_UPDATE_STATE = "steadygraph.update_state"
+ACTIVITY_SWEEP_THREADS = "steadygraph.sweep_expired_threads"
 ACTIVITY_FINISH_RUN = "steadygraph.finish_run"
 ACTIVITY_DELIVER_WEBHOOK = "steadygraph.deliver_webhook"
 ACTIVITY_DELETE_THREAD = "steadygraph.delete_thread"

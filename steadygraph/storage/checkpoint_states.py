@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from steadygraph.storage.thread_state_schema import thread_checkpoints
 
@@ -26,41 +26,40 @@ class CheckpointStates:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def record(self, thread_id: str, states: Sequence[Mapping[str, Any]]) -> None:
+    async def record_in(
+        self, conn: AsyncConnection, thread_id: str, states: Sequence[Mapping[str, Any]]
+    ) -> None:
         """Store states not stored yet (a retried step may report some twice)."""
         rows = [s for s in states if s.get("checkpoint_id")]
         if not rows:
             return
-        async with self.engine.begin() as conn:
-            known = set(
-                (
-                    await conn.execute(
-                        select(thread_checkpoints.c.checkpoint_id).where(
-                            thread_checkpoints.c.thread_id == thread_id,
-                            thread_checkpoints.c.checkpoint_id.in_(
-                                [s["checkpoint_id"] for s in rows]
-                            ),
-                        )
-                    )
-                ).scalars()
-            )
-            new = [s for s in rows if s["checkpoint_id"] not in known]
-            if new:
+        known = set(
+            (
                 await conn.execute(
-                    insert(thread_checkpoints),
-                    [
-                        {
-                            "thread_id": thread_id,
-                            "checkpoint_id": s["checkpoint_id"],
-                            "parent_checkpoint_id": s.get("parent_checkpoint_id"),
-                            "run_id": (s.get("metadata") or {}).get("run_id"),
-                            "created_at": _created(s),
-                            "metadata": s.get("metadata") or {},
-                            "state": dict(s),
-                        }
-                        for s in new
-                    ],
+                    select(thread_checkpoints.c.checkpoint_id).where(
+                        thread_checkpoints.c.thread_id == thread_id,
+                        thread_checkpoints.c.checkpoint_id.in_([s["checkpoint_id"] for s in rows]),
+                    )
                 )
+            ).scalars()
+        )
+        new = [s for s in rows if s["checkpoint_id"] not in known]
+        if new:
+            await conn.execute(
+                insert(thread_checkpoints),
+                [
+                    {
+                        "thread_id": thread_id,
+                        "checkpoint_id": s["checkpoint_id"],
+                        "parent_checkpoint_id": s.get("parent_checkpoint_id"),
+                        "run_id": (s.get("metadata") or {}).get("run_id"),
+                        "created_at": _created(s),
+                        "metadata": s.get("metadata") or {},
+                        "state": dict(s),
+                    }
+                    for s in new
+                ],
+            )
 
     async def get(self, thread_id: str, checkpoint_id: str) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:

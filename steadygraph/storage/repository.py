@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, cast, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from steadygraph.storage.assistants import AssistantRepository
 from steadygraph.storage.checkpoint_states import CheckpointStates
-from steadygraph.storage.schema import assistants, run_events, runs, threads
+from steadygraph.storage.schema import run_events, runs, threads
 from steadygraph.storage.thread_state_schema import thread_checkpoints
 
 ACTIVE_RUN_STATUSES = ("pending", "running")
@@ -57,6 +59,7 @@ class Storage:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.checkpoints = CheckpointStates(engine)
+        self.assistants = AssistantRepository(engine)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -66,7 +69,7 @@ class Storage:
     def _contains(self, column: Any, wanted: Mapping[str, Any]) -> ColumnElement[bool]:
         """JSON containment of a flat key/value filter, on either dialect."""
         if self.engine.dialect.name == "postgresql":
-            return column.op("@>")(func.cast(json.dumps(wanted), column.type))
+            return column.op("@>")(cast(dict(wanted), JSONB))
         clauses: list[ColumnElement[bool]] = []
         for key, value in wanted.items():
             path = '$."' + str(key).replace('"', '\\"') + '"'
@@ -83,117 +86,11 @@ class Storage:
 
     # ------------------------------------------------------------- assistants
 
-    @staticmethod
-    def _assistant(row: Row[Any]) -> dict[str, Any]:
-        return {
-            "assistant_id": row.assistant_id,
-            "graph_id": row.graph_id,
-            "config": row.config,
-            "context": row.context,
-            "metadata": row.metadata,
-            "name": row.name,
-            "created_at": _iso(row.created_at),
-            "updated_at": _iso(row.updated_at),
-            "version": row.version,
-            "description": row.description,
-        }
-
     async def ensure_system_assistants(self, graphs: Mapping[str, str]) -> None:
-        """One assistant per graph, id derived from the graph id; kept across restarts.
-
-        Searches list newest first (as LangGraph Server does), so the graphs get
-        creation times a microsecond apart in reverse order: the first graph of
-        langgraph.json is `assistants.search()[0]`.
-        """
-        now = utcnow()
-        async with self.engine.begin() as conn:
-            existing = set(
-                (
-                    await conn.execute(
-                        select(assistants.c.assistant_id).where(
-                            assistants.c.assistant_id.in_(list(graphs.values()))
-                        )
-                    )
-                ).scalars()
-            )
-            for position, (graph_id, assistant_id) in enumerate(graphs.items()):
-                if assistant_id in existing:
-                    continue
-                created = now - timedelta(microseconds=position)
-                await conn.execute(
-                    insert(assistants).values(
-                        assistant_id=assistant_id,
-                        graph_id=graph_id,
-                        name=graph_id,
-                        description=None,
-                        config={},
-                        context={},
-                        metadata={"created_by": "system"},
-                        version=1,
-                        created_at=created,
-                        updated_at=created,
-                    )
-                )
+        await self.assistants.ensure_system_assistants(graphs)
 
     async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(assistants).where(assistants.c.assistant_id == assistant_id)
-                )
-            ).first()
-        return self._assistant(row) if row else None
-
-    def _assistant_filters(
-        self, graph_id: str | None, metadata: Mapping[str, Any] | None, name: str | None
-    ) -> list[ColumnElement[bool]]:
-        filters: list[ColumnElement[bool]] = []
-        if graph_id:
-            filters.append(assistants.c.graph_id == graph_id)
-        if name:
-            filters.append(assistants.c.name.contains(name, autoescape=True))
-        if metadata:
-            filters.append(self._contains(assistants.c.metadata, metadata))
-        return filters
-
-    async def search_assistants(
-        self,
-        *,
-        graph_id: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        name: str | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        sort_by: str = "created_at",
-        sort_order: str = "desc",
-    ) -> list[dict[str, Any]]:
-        column = assistants.c[sort_by]
-        order = column.desc() if sort_order == "desc" else column.asc()
-        query = (
-            select(assistants)
-            .where(*self._assistant_filters(graph_id, metadata, name))
-            .order_by(order, assistants.c.assistant_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [self._assistant(r) for r in rows]
-
-    async def count_assistants(
-        self,
-        *,
-        graph_id: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        name: str | None = None,
-    ) -> int:
-        query = (
-            select(func.count())
-            .select_from(assistants)
-            .where(*self._assistant_filters(graph_id, metadata, name))
-        )
-        async with self.engine.connect() as conn:
-            return int((await conn.execute(query)).scalar_one())
+        return await self.assistants.get(assistant_id)
 
     # ---------------------------------------------------------------- threads
 
@@ -399,6 +296,23 @@ class Storage:
                 await conn.execute(select(threads.c.state).where(threads.c.thread_id == thread_id))
             ).scalar_one_or_none()
 
+    async def save_thread_states(
+        self,
+        thread_id: str,
+        head: Mapping[str, Any],
+        new_states: list[Mapping[str, Any]],
+    ) -> None:
+        """After a super-step: the thread's head state and the states of the
+        checkpoints it wrote, in one transaction."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id)
+                .values(state=dict(head), values=head.get("values"), state_updated_at=now)
+            )
+            await self.checkpoints.record_in(conn, thread_id, new_states)
+
     async def save_thread_state(self, thread_id: str, state: Mapping[str, Any]) -> None:
         """Progress of a running run: new values after each super-step."""
         now = utcnow()
@@ -492,27 +406,31 @@ class Storage:
 
     # ------------------------------------------------------------ run events
 
-    async def next_event_seq(self, run_id: str) -> int:
-        async with self.engine.connect() as conn:
-            last = (
-                await conn.execute(
-                    select(func.max(run_events.c.seq)).where(run_events.c.run_id == run_id)
-                )
-            ).scalar_one_or_none()
-        return (last or 0) + 1
+    @staticmethod
+    async def _append_events(
+        conn: AsyncConnection, run_id: str, events: list[tuple[str, bytes]], now: datetime
+    ) -> None:
+        # One writer per run at a time (its current activity), so numbering
+        # from the stored maximum inside the inserting transaction is safe.
+        last = (
+            await conn.execute(
+                select(func.max(run_events.c.seq)).where(run_events.c.run_id == run_id)
+            )
+        ).scalar_one_or_none() or 0
+        await conn.execute(
+            insert(run_events),
+            [
+                {"run_id": run_id, "seq": last + i, "event": event, "data": data, "created_at": now}
+                for i, (event, data) in enumerate(events, start=1)
+            ],
+        )
 
-    async def append_events(self, run_id: str, events: list[tuple[int, str, bytes]]) -> None:
+    async def append_events(self, run_id: str, events: list[tuple[str, bytes]]) -> None:
+        """Append to a run's stream; events are numbered 1, 2, ... in order."""
         if not events:
             return
-        now = utcnow()
         async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(run_events),
-                [
-                    {"run_id": run_id, "seq": seq, "event": event, "data": data, "created_at": now}
-                    for seq, event, data in events
-                ],
-            )
+            await self._append_events(conn, run_id, events, utcnow())
 
     async def read_events(
         self, run_id: str, after_seq: int, limit: int = 500
@@ -587,7 +505,7 @@ class Storage:
         *,
         status: str,
         error: Mapping[str, Any] | None,
-        final_event: tuple[int, str, bytes] | None = None,
+        final_event: tuple[str, bytes] | None = None,
     ) -> None:
         """Record a run's end, and the thread's resulting status, in one transaction.
 
@@ -602,12 +520,7 @@ class Storage:
             if final_event is not None:
                 # In the same transaction as the status: a stream reader that
                 # sees the run ended has also seen its last event.
-                seq, event, data = final_event
-                await conn.execute(
-                    insert(run_events).values(
-                        run_id=run_id, seq=seq, event=event, data=data, created_at=now
-                    )
-                )
+                await self._append_events(conn, run_id, [final_event], now)
             await conn.execute(
                 update(runs)
                 .where(runs.c.run_id == run_id)

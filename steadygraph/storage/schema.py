@@ -92,3 +92,39 @@ run_events = Table(
     Column("data", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Every state an assistant has been in: create writes version 1, each update
+# the next one; the `assistants` row is a copy of the version currently chosen.
+assistant_versions = Table(
+    "assistant_versions",
+    metadata,
+    Column(
+        "assistant_id",
+        String(36),
+        ForeignKey("assistants.assistant_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("graph_id", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("config", Json, nullable=False),
+    Column("context", Json, nullable=False),
+    Column("metadata", Json, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# What only graph code can tell (drawable graph, JSON schemas, subgraphs),
+# published by workers at start-up so the API can answer without importing
+# any graph. One JSON document per (graph, kind, key).
+graph_info = Table(
+    "graph_info",
+    metadata,
+    Column("graph_id", String(255), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    # Plain JSON, not JSONB, on PostgreSQL too: JSONB reorders keys, and the
+    # order of a schema's properties is the order clients show fields in.
+    Column("data", JSON, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)

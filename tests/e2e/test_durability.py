@@ -20,11 +20,10 @@ from steadygraph.temporal_dev_server import EmbeddedTemporal
 async def test_killed_worker_run_finishes_without_rerunning_finished_nodes(
     temporal_server: EmbeddedTemporal, database_url: str | None, tmp_path: Path
 ) -> None:
-    deployment = Deployment(
-        temporal_server.address,
-        tmp_path / "deploy",
-        extra_env={"STEADYGRAPH_DATABASE_URL": database_url} if database_url else {},
-    ).start()
+    env = {"STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "2"}  # the killed worker is noticed in 2 s
+    if database_url:
+        env["STEADYGRAPH_DATABASE_URL"] = database_url
+    deployment = Deployment(temporal_server.address, tmp_path / "deploy", extra_env=env).start()
     try:
         client = get_client(url=deployment.url)
         thread = await client.threads.create()

@@ -175,3 +175,29 @@ async def test_thread_ttl_is_accepted_and_validated(server_url: str) -> None:
         assert response.status_code == 422
         response = await http.post("/threads/search", json={"limit": 0})
         assert response.status_code == 422
+
+
+async def test_expired_threads_are_swept_by_the_ttl_schedule(
+    server_url: str,
+    deployment,
+    temporal_server,  # type: ignore[no-untyped-def]
+) -> None:
+    from temporalio.client import Client
+
+    from steadygraph.maintenance import sweep_schedule_id
+
+    client = get_client(url=server_url)
+    expiring = await client.threads.create(ttl={"strategy": "delete", "ttl": 0.001})
+    lasting = await client.threads.create(ttl={"strategy": "delete", "ttl": 60})
+    await asyncio.sleep(0.2)
+    temporal = await Client.connect(temporal_server.address)
+    await temporal.get_schedule_handle(sweep_schedule_id(deployment.task_queue)).trigger()
+    for _ in range(100):
+        try:
+            await client.threads.get(expiring["thread_id"])
+        except NotFoundError:
+            break
+        await asyncio.sleep(0.1)
+    with pytest.raises(NotFoundError):
+        await client.threads.get(expiring["thread_id"])
+    assert (await client.threads.get(lasting["thread_id"]))["thread_id"] == lasting["thread_id"]
