@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import assistants, runs, stateless_runs, system, threads
+from api.routes import assistants, crons, runs, stateless_runs, system, threads
 from api.routes import store as store_routes
 from steadygraph import __version__
 from steadygraph.checkpointer import open_checkpointer
@@ -58,6 +58,6 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (system, assistants, threads, runs, stateless_runs, store_routes):
+    for module in (system, assistants, threads, runs, stateless_runs, crons, store_routes):
         app.include_router(module.router)
     return app

@@ -12,6 +12,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError
 
 from steadygraph.checkpointer import copy_thread_checkpoints, prune_to_latest
+from steadygraph.crons import delete_thread_crons
 from steadygraph.errors import Invalid, NotFound, ServiceError
 from steadygraph.ids import new_id
 from steadygraph.run_cancellation import cancel_run
@@ -73,8 +74,10 @@ async def update_state(
 
 
 async def delete_thread(services: Services, thread_id: str) -> None:
-    """Stop its runs (so no workflow is orphaned), then erase it and its checkpoints."""
+    """Stop its runs (so no workflow is orphaned) and its crons, then erase it
+    and its checkpoints."""
     await _thread(services, thread_id)
+    await delete_thread_crons(services, thread_id)
     storage = services.storage
     for run_id in await storage.active_runs(thread_id):
         run = await storage.get_run(run_id)

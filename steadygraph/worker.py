@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import RunActivities
+from activities.cron_activities import CronActivities
 from activities.maintenance_activities import MaintenanceActivities
 from activities.webhook_activities import WebhookActivities
 from steadygraph.checkpointer import open_checkpointer
@@ -25,6 +26,7 @@ from steadygraph.store import open_store
 from steadygraph.temporal import connect, workflow_ui_url
 from steadygraph.webhooks import WebhookPolicy
 from workflows import RunWorkflow, ThreadWorkflow
+from workflows.cron_workflow import CronWorkflow
 from workflows.sweep_workflow import SweepThreadsWorkflow
 
 log = logging.getLogger(__name__)
@@ -56,14 +58,18 @@ async def run_worker(
             # The API sweeps store TTLs; workers only read and write.
             open_store(settings, graphs.project, sweep_ttl=False) as store,
         ):
+            webhook_policy = WebhookPolicy.from_project_raw(
+                graphs.project.raw, where=graphs.project.path.name
+            )
             services = Services(
-                settings, graphs.project, storage, client, checkpointer=checkpointer
+                settings, graphs.project, storage, client, webhook_policy, checkpointer
             )
             activities = RunActivities(storage, graphs, checkpointer, store)
             maintenance = MaintenanceActivities(services)
+            crons = CronActivities(services)
             webhooks = WebhookActivities(
                 storage,
-                WebhookPolicy.from_project_raw(graphs.project.raw, where=graphs.project.path.name),
+                webhook_policy,
                 run_view=lambda run: {
                     **run,
                     "temporal_ui_url": workflow_ui_url(settings, run["run_id"]),
@@ -72,7 +78,7 @@ async def run_worker(
             worker = Worker(
                 client,
                 task_queue=settings.task_queue,
-                workflows=[RunWorkflow, ThreadWorkflow, SweepThreadsWorkflow],
+                workflows=[RunWorkflow, ThreadWorkflow, SweepThreadsWorkflow, CronWorkflow],
                 activities=[
                     activities.prepare_run,
                     activities.execute_superstep,
@@ -82,6 +88,7 @@ async def run_worker(
                     activities.update_state,
                     webhooks.deliver_webhook,
                     maintenance.sweep_expired_threads,
+                    crons.fire_cron,
                 ],
                 max_concurrent_activities=settings.max_concurrent_steps,
                 workflow_runner=SandboxedWorkflowRunner(

@@ -23,7 +23,7 @@ async def info(ctx: Ctx) -> dict[str, Any]:
     return {
         "version": version("steadygraph"),
         "langgraph_py_version": version("langgraph"),
-        "flags": {"assistants": True, "crons": False, "langsmith": False},
+        "flags": {"assistants": True, "crons": True, "langsmith": False},
         "host": {
             "kind": "self-hosted",
             "project_id": None,

@@ -1,0 +1,83 @@
+"""Crons: create (stateless or on a thread), get, update, delete, search, count.
+
+Thin: the work (Temporal Schedules, validation) is in `steadygraph.crons`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Response
+from pydantic import BaseModel
+
+from api.context import Ctx
+from api.errors import require_uuid
+from api.models import ERRORS
+from steadygraph import crons
+from steadygraph.crons import CronCount, CronCreate, CronPatch, CronSearch
+
+router = APIRouter(tags=["Crons"])
+
+
+class Cron(BaseModel):
+    """Response shape (documentation only: responses are the service's dicts)."""
+
+    cron_id: str
+    assistant_id: str | None
+    thread_id: str | None
+    user_id: str | None
+    end_time: str | None
+    schedule: str
+    timezone: str | None
+    payload: dict[str, Any]
+    next_run_date: str | None
+    metadata: dict[str, Any]
+    on_run_completed: str | None
+    enabled: bool
+    created_at: str
+    updated_at: str
+
+
+@router.post("/runs/crons", responses={200: {"model": Cron}, **ERRORS})
+async def create_cron(ctx: Ctx, body: CronCreate) -> Any:
+    """A cron whose every firing runs on a new thread (deleted afterwards
+    unless `on_run_completed` is "keep")."""
+    return await crons.create_cron(ctx, None, body)
+
+
+@router.post("/threads/{thread_id}/runs/crons", responses={200: {"model": Cron}, **ERRORS})
+async def create_thread_cron(ctx: Ctx, thread_id: str, body: CronCreate) -> Any:
+    """A cron whose firings run on this thread, under its multitask strategy."""
+    return await crons.create_cron(ctx, require_uuid(thread_id, "thread"), body)
+
+
+@router.post("/runs/crons/search", responses={200: {"model": list[Cron]}, **ERRORS})
+async def search_crons(ctx: Ctx, response: Response, body: CronSearch | None = Body(None)) -> Any:
+    body = body or CronSearch()
+    page, total = await crons.search_crons(ctx, body)
+    # LangGraph Server's pagination headers (the SDK ignores them).
+    response.headers["X-Pagination-Total"] = str(total)
+    if body.offset + len(page) < total:
+        response.headers["X-Pagination-Next"] = str(body.offset + body.limit)
+    return page
+
+
+@router.post("/runs/crons/count", responses={200: {"model": int}, **ERRORS})
+async def count_crons(ctx: Ctx, body: CronCount | None = Body(None)) -> int:
+    return await crons.count_crons(ctx, body or CronCount())
+
+
+@router.get("/runs/crons/{cron_id}", responses={200: {"model": Cron}, **ERRORS})
+async def get_cron(ctx: Ctx, cron_id: str) -> Any:
+    return await crons.get_cron(ctx, require_uuid(cron_id, "cron"))
+
+
+@router.patch("/runs/crons/{cron_id}", responses={200: {"model": Cron}, **ERRORS})
+async def update_cron(ctx: Ctx, cron_id: str, body: CronPatch) -> Any:
+    return await crons.update_cron(ctx, require_uuid(cron_id, "cron"), body)
+
+
+@router.delete("/runs/crons/{cron_id}", status_code=204, responses={204: {}, **ERRORS})
+async def delete_cron(ctx: Ctx, cron_id: str) -> Response:
+    await crons.delete_cron(ctx, require_uuid(cron_id, "cron"))
+    return Response(status_code=204)
