@@ -13,7 +13,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from steadygraph.temporal_dev_server import EmbeddedTemporal
-from workflows import RunWorkflow
+from workflows import RunWorkflow, ThreadWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 WEATHER = {"messages": [{"role": "human", "content": "what's the weather in sf"}]}
@@ -78,7 +78,7 @@ async def test_recorded_histories_replay_with_current_workflow_code() -> None:
     would break runs already in flight fails here."""
     recorded = sorted(HISTORIES.glob("*.json"))
     assert recorded, "no recorded histories in tests/histories"
-    replayer = Replayer(workflows=[RunWorkflow])
+    replayer = Replayer(workflows=[RunWorkflow, ThreadWorkflow])
     for path in recorded:
         history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
         await replayer.replay_workflow(history)
