@@ -42,6 +42,7 @@ class StreamSink:
         self._messages: dict[str, Any] = {}
         self._flusher: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._closing = asyncio.Event()
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -53,11 +54,16 @@ class StreamSink:
         try:
             yield sink
         finally:
-            sink._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sink._flusher
-            # Shielded: a cancelled step still records what it streamed.
-            await asyncio.shield(sink.flush())
+            # Shielded: a cancelled step still records all it streamed. The
+            # flusher is asked to stop, never cancelled: cancelling it in the
+            # middle of a write would lose the batch it was writing.
+            await asyncio.shield(sink._close())
+
+    async def _close(self) -> None:
+        self._closing.set()
+        if self._flusher is not None:
+            await self._flusher
+        await self.flush()
 
     def emit(self, event: str, data: Any) -> None:
         self._buffer.append((event, dumps(data)))
@@ -65,12 +71,17 @@ class StreamSink:
     async def flush(self) -> None:
         async with self._lock:
             batch, self._buffer = self._buffer, []
-            await self._storage.append_events(self._run_id, batch)
+            try:
+                await self._storage.append_events(self._run_id, batch)
+            except BaseException:
+                self._buffer[:0] = batch  # kept for the next flush
+                raise
 
     async def _flush_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(_FLUSH_INTERVAL_S)
-            if self._buffer:
+        while not self._closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), _FLUSH_INTERVAL_S)
+            if self._buffer and not self._closing.is_set():
                 await self.flush()
 
     async def add(self, namespace: tuple[str, ...], mode: str, chunk: Any) -> None:
