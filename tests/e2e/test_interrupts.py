@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import slow
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 from langgraph_sdk import get_client
 from tests_support import slow_input
 
@@ -87,3 +90,44 @@ async def test_run_from_an_earlier_checkpoint_forks_the_thread(
         thread["thread_id"], "slow", input={"visited": ["forked"]}, checkpoint_id=fork_point
     )
     assert forked["visited"] == ["step1", "forked", "step1", "step2", "step3"]
+
+
+async def test_command_goto_and_update_steer_the_graph(server_url: str, tmp_path: Path) -> None:
+    client = get_client(url=server_url)
+    thread = await client.threads.create()
+    await client.runs.wait(
+        thread["thread_id"], "slow", input=slow_input(tmp_path / "m", 0), interrupt_after=["step1"]
+    )
+    command = {"goto": "step3", "update": {"visited": ["jumped"]}}
+    result = await client.runs.wait(thread["thread_id"], "slow", command=command)
+    # Exactly what LangGraph itself does with the same graph in-process: the
+    # pending step2 still runs beside the goto target.
+    local = slow.graph.copy(update={"checkpointer": InMemorySaver()})
+    config = {"configurable": {"thread_id": "local"}}
+    await local.ainvoke(slow_input(tmp_path / "n", 0), config, interrupt_after=["step1"])
+    expected = await local.ainvoke(Command(**command), config)
+    assert (
+        result["visited"]
+        == expected["visited"]
+        == [
+            "step1",
+            "jumped",
+            "step2",
+            "step3",
+            "step3",
+        ]
+    )
+
+
+async def test_runs_list_filters_by_status(server_url: str, tmp_path: Path) -> None:
+    client = get_client(url=server_url)
+    thread = await client.threads.create()
+    await client.runs.wait(thread["thread_id"], "slow", input=slow_input(tmp_path / "a", 0))
+    await client.runs.wait(thread["thread_id"], "flaky", input={}, raise_error=False)
+    assert [r["status"] for r in await client.runs.list(thread["thread_id"])] == [
+        "error",
+        "success",
+    ]
+    errors = await client.runs.list(thread["thread_id"], status="error")
+    assert [r["status"] for r in errors] == ["error"]
+    assert len(await client.runs.list(thread["thread_id"], limit=1, offset=1)) == 1
