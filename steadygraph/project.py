@@ -113,7 +113,7 @@ def _read_json(path: Path) -> dict[str, Any]:
             f"{path.name}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"{path.name}: must contain a JSON object, got {_json_type(data)}")
+        raise ConfigError(f"{path.name}: must contain a JSON object, got {json_type(data)}")
     return data
 
 
@@ -122,7 +122,8 @@ def _resolve(base_dir: Path, relative: str) -> Path:
     return (base_dir / Path(relative).expanduser()).resolve()
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """How a config error names the JSON type it got."""
     names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
     if value is None:
         return "null"
@@ -140,7 +141,7 @@ def _parse_graphs(value: object, base_dir: Path, where: str) -> dict[str, GraphS
             f'{where}: \'graphs\' is missing; add e.g. {{"agent": "./agent.py:graph"}}'
         )
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: 'graphs' must be an object, got {_json_type(value)}")
+        raise ConfigError(f"{where}: 'graphs' must be an object, got {json_type(value)}")
     if not value:
         raise ConfigError(f"{where}: 'graphs' is empty; declare at least one graph")
     return {
@@ -170,7 +171,7 @@ def _split_graph_entry(entry: object, label: str) -> tuple[str, str | None]:
     if not isinstance(entry, dict):
         raise ConfigError(
             f'{label}: must be a string like "./agent.py:graph" or an object with a '
-            f'"path" key, got {_json_type(entry)}'
+            f'"path" key, got {json_type(entry)}'
         )
     path = entry.get("path")
     if not isinstance(path, str):
@@ -222,13 +223,13 @@ def _parse_env(value: object, base_dir: Path, where: str) -> dict[str, str]:
         return _read_env_file(value, base_dir, where)
     if not isinstance(value, dict):
         raise ConfigError(
-            f"{where}: 'env' must be an object or a path to a .env file, got {_json_type(value)}"
+            f"{where}: 'env' must be an object or a path to a .env file, got {json_type(value)}"
         )
     env: dict[str, str] = {}
     for key, item in value.items():
         if not isinstance(item, str):
             raise ConfigError(
-                f"{where}: env[{key!r}]: value must be a string, got {_json_type(item)}"
+                f"{where}: env[{key!r}]: value must be a string, got {json_type(item)}"
             )
         env[key] = item
     return env
@@ -318,7 +319,7 @@ def _parse_dependencies(value: object, base_dir: Path, where: str) -> tuple[list
         # Optional here: the schema's `source`-based variant has no dependencies list.
         return [], []
     if not isinstance(value, list):
-        raise ConfigError(f"{where}: 'dependencies' must be an array, got {_json_type(value)}")
+        raise ConfigError(f"{where}: 'dependencies' must be an array, got {json_type(value)}")
     paths: list[Path] = []
     packages: list[str] = []
     for index, dep in enumerate(value):

@@ -165,11 +165,10 @@ def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
     )
 
 
-async def enqueue_run(ctx: Services, run: dict[str, Any], graph_id: str, body: RunCreate) -> None:
-    """Update-with-start: the thread's workflow is started if it is not running,
-    and accepts (or, under "reject", refuses) the run atomically."""
-    thread_id = run["thread_id"]
-    start = WithStartWorkflowOperation(
+def start_thread_workflow(ctx: Services, thread_id: str) -> WithStartWorkflowOperation:
+    """The with-start half of every update to a thread's workflow: started if
+    the thread has none running, else the running one takes the update."""
+    return WithStartWorkflowOperation(
         ThreadWorkflow.run,
         ThreadInput(thread_id),
         id=thread_workflow_id(thread_id),
@@ -178,6 +177,12 @@ async def enqueue_run(ctx: Services, run: dict[str, Any], graph_id: str, body: R
         search_attributes=TypedSearchAttributes([SearchAttributePair(THREAD_ID, thread_id)]),
         static_summary=f"runs of thread {thread_id}",
     )
+
+
+async def enqueue_run(ctx: Services, run: dict[str, Any], graph_id: str, body: RunCreate) -> None:
+    """Update-with-start: the thread's workflow is started if it is not running,
+    and accepts (or, under "reject", refuses) the run atomically."""
+    start = start_thread_workflow(ctx, run["thread_id"])
     await ctx.temporal.execute_update_with_start_workflow(
         ThreadWorkflow.submit,
         RunRequest(

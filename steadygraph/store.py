@@ -40,7 +40,7 @@ from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, TTLConfig
 
 from steadygraph.embeddings import HashingEmbeddings
-from steadygraph.project import ConfigError, ProjectConfig
+from steadygraph.project import ConfigError, ProjectConfig, json_type
 from steadygraph.settings import Settings
 
 __all__ = [
@@ -91,7 +91,7 @@ def load_store_config(project: ProjectConfig) -> StoreConfig:
     if raw is None:
         return StoreConfig()
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be an object, got {_json_type(raw)}")
+        raise ConfigError(f"{where}: must be an object, got {json_type(raw)}")
     return StoreConfig(
         index=_parse_index(raw.get("index"), f"{where}.index"),
         ttl=_parse_ttl(raw.get("ttl"), f"{where}.ttl"),
@@ -114,7 +114,7 @@ def _parse_index(value: object, where: str) -> IndexSpec | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: must be an object, got {_json_type(value)}")
+        raise ConfigError(f"{where}: must be an object, got {json_type(value)}")
     dims = value.get("dims")
     if not isinstance(dims, int) or isinstance(dims, bool) or dims < 1:
         raise ConfigError(
@@ -140,7 +140,7 @@ def _parse_ttl(value: object, where: str) -> TTLConfig | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise ConfigError(f"{where}: must be an object, got {_json_type(value)}")
+        raise ConfigError(f"{where}: must be an object, got {json_type(value)}")
     ttl: dict[str, Any] = {}
     for key in _TTL_NUMBERS:
         number = value.get(key)
@@ -155,15 +155,6 @@ def _parse_ttl(value: object, where: str) -> TTLConfig | None:
                 raise ConfigError(f"{where}.{key}: must be true or false")
             ttl[key] = value[key]
     return TTLConfig(**ttl)  # type: ignore[typeddict-item]
-
-
-def _json_type(value: object) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return "a number"
-    return names.get(type(value), type(value).__name__)
 
 
 # --- embeddings ------------------------------------------------------------------------

@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from steadygraph.checkpointer import copy_thread_checkpoints, prune_to_latest
@@ -16,10 +15,10 @@ from steadygraph.crons import delete_thread_crons
 from steadygraph.errors import Invalid, NotFound, ServiceError
 from steadygraph.ids import new_id
 from steadygraph.run_cancellation import cancel_run
+from steadygraph.run_submission import start_thread_workflow
 from steadygraph.services import Services
 from workflows import ThreadWorkflow
-from workflows.models import StateUpdate, StateUpdateResult, ThreadInput, thread_workflow_id
-from workflows.search_attributes import THREAD_ID
+from workflows.models import StateUpdate, StateUpdateResult
 
 _DELETE_WAIT_S = 30.0
 
@@ -50,14 +49,7 @@ async def update_state(
         raise BadRequest(f"Thread {thread_id} has no assigned graph ID")
     if graph_id not in services.project.graphs:
         raise Invalid(f"Graph '{graph_id}' of thread {thread_id} is not served here")
-    start = WithStartWorkflowOperation(
-        ThreadWorkflow.run,
-        ThreadInput(thread_id),
-        id=thread_workflow_id(thread_id),
-        task_queue=services.settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes([SearchAttributePair(THREAD_ID, thread_id)]),
-    )
+    start = start_thread_workflow(services, thread_id)
     try:
         result = await services.temporal.execute_update_with_start_workflow(
             ThreadWorkflow.update_state,

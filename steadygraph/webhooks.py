@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from steadygraph.project import ConfigError
+from steadygraph.project import ConfigError, json_type
 
 __all__ = [
     "ACTIVITY_DELIVER_WEBHOOK",
@@ -250,10 +250,10 @@ class WebhookPolicy:
             return cls(disabled=disabled)
         label = f"{where}: webhooks"
         if not isinstance(cfg, Mapping):
-            raise ConfigError(f"{label}: must be an object, got {_json_type(cfg)}")
+            raise ConfigError(f"{label}: must be an object, got {json_type(cfg)}")
         url_cfg = cfg.get("url")
         if url_cfg is not None and not isinstance(url_cfg, Mapping):
-            raise ConfigError(f"{label}.url: must be an object, got {_json_type(url_cfg)}")
+            raise ConfigError(f"{label}.url: must be an object, got {json_type(url_cfg)}")
         has_url_block = url_cfg is not None
         url_cfg = url_cfg or {}
         headers: dict[str, str] = {}
@@ -392,21 +392,12 @@ _TEMPLATE = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
-def _json_type(value: object) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return "a number"
-    return names.get(type(value), type(value).__name__)
-
-
 def _bool(cfg: Mapping[str, Any], key: str, default: bool, label: str) -> bool:
     value = cfg.get(key)
     if value is None:
         return default
     if not isinstance(value, bool):
-        raise ConfigError(f"{label}.{key}: must be true or false, got {_json_type(value)}")
+        raise ConfigError(f"{label}.{key}: must be true or false, got {json_type(value)}")
     return value
 
 
@@ -465,16 +456,16 @@ def _render_headers(
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{label}.headers: must be an object, got {_json_type(value)}")
+        raise ConfigError(f"{label}.headers: must be an object, got {json_type(value)}")
     if not isinstance(prefix, str):
-        raise ConfigError(f"{label}.env_prefix: must be a string, got {_json_type(prefix)}")
+        raise ConfigError(f"{label}.env_prefix: must be a string, got {json_type(prefix)}")
     rendered: dict[str, str] = {}
     for name, template in value.items():
         where = f"{label}.headers[{name!r}]"
         if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
             raise ConfigError(f"{where}: not a valid HTTP header name")
         if not isinstance(template, str):
-            raise ConfigError(f"{where}: value must be a string, got {_json_type(template)}")
+            raise ConfigError(f"{where}: value must be a string, got {json_type(template)}")
 
         def substitute(match: re.Match[str], where: str = where) -> str:
             expression = match.group(1)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Response
 
 from api.context import AppContext, Ctx
 from api.errors import not_found, require_uuid
-from api.models import ERRORS, Run, RunCreate
+from api.models import ERRORS, Run, RunCreate, StreamMode
 from api.routes.threads import thread_not_found
 from api.run_results import final_values, wait_for_end
 from api.run_view import run_response
@@ -19,17 +19,6 @@ from steadygraph.storage import ACTIVE_RUN_STATUSES
 
 router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["Thread Runs"])
 
-StreamModeParam = Literal[
-    "values",
-    "messages",
-    "messages-tuple",
-    "tasks",
-    "checkpoints",
-    "updates",
-    "events",
-    "debug",
-    "custom",
-]
 SSE = {200: {"description": "Server-Sent Events", "content": {"text/event-stream": {}}}}
 
 
@@ -117,7 +106,7 @@ async def join_stream(
     thread_id: str,
     run_id: str,
     # The SDK sends `stream_mode=` (empty) when it has none to filter by.
-    stream_mode: list[StreamModeParam | Literal[""]] | None = Query(None),
+    stream_mode: list[StreamMode | Literal[""]] | None = Query(None),
     cancel_on_disconnect: bool = False,
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
 ) -> Any:
