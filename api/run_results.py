@@ -46,7 +46,10 @@ async def wait_for_end(ctx: AppContext, run_id: str) -> dict[str, Any] | None:
         if not kwargs.get("webhook") and not kwargs.get("temporary"):
             try:
                 await ctx.temporal.get_workflow_handle(run_id).result()
-                continue
+                run = await ctx.storage.get_run(run_id)
+                if run is None or run["status"] not in ACTIVE_RUN_STATUSES:
+                    return run
+                # Recorded as ended but not yet visible: poll, never spin.
             except WorkflowFailureError as exc:
                 # RunWorkflow records every ending itself; a workflow that
                 # failed anyway was terminated or timed out from outside (e.g.
