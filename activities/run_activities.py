@@ -200,8 +200,13 @@ class RunActivities:
         # The newest new checkpoint is the head; no new one: ask for the head.
         head = snapshots[0] if snapshots else await graph.aget_state(config)
         states = [snapshot_payload(s) for s in snapshots]
+        with_subgraphs = None
+        if any(isinstance(task.state, dict) for task in head.tasks):
+            # Stopped inside a subgraph: keep its state too, for
+            # get_state(subgraphs=True). Rare, so only then is it computed.
+            with_subgraphs = snapshot_payload(await graph.aget_state(config, subgraphs=True))
         await self.storage.save_thread_states(
-            thread_id, states[0] if states else snapshot_payload(head), states
+            thread_id, states[0] if states else snapshot_payload(head), states, with_subgraphs
         )
         return head
 

@@ -83,6 +83,20 @@ def checkpoint_ref(config: dict | None) -> dict[str, Any] | None:
     }
 
 
+def _subgraph_ref(config: dict | None) -> dict[str, Any] | None:
+    """Where a subgraph task's own state lives: its namespace, even before it
+    has a checkpoint of its own."""
+    configurable = (config or {}).get("configurable") or {}
+    if not configurable.get("checkpoint_ns"):
+        return None
+    return {
+        "thread_id": configurable.get("thread_id"),
+        "checkpoint_ns": configurable["checkpoint_ns"],
+        "checkpoint_id": configurable.get("checkpoint_id"),
+        "checkpoint_map": configurable.get("checkpoint_map"),
+    }
+
+
 def _task_payload(task: Any) -> dict[str, Any]:
     # A subgraph task's `state` is its config (a dict) or, when asked for
     # with subgraphs=True, its own StateSnapshot.
@@ -95,7 +109,7 @@ def _task_payload(task: Any) -> dict[str, Any]:
         "path": list(getattr(task, "path", ()) or ()),
         "error": error_payload(task.error) if task.error is not None else None,
         "interrupts": [interrupt_payload(i) for i in task.interrupts],
-        "checkpoint": checkpoint_ref(nested_config),
+        "checkpoint": _subgraph_ref(nested_config),
         "state": snapshot_payload(nested_state) if nested_state is not None else None,
         "result": getattr(task, "result", None),
     }

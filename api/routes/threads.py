@@ -219,7 +219,8 @@ async def copy_thread(ctx: Ctx, thread_id: str) -> Any:
 @router.get("/{thread_id}/state", responses={200: {"model": ThreadState}, **ERRORS})
 async def get_thread_state(ctx: Ctx, thread_id: str, subgraphs: bool = False) -> Any:
     thread_id = await _existing(ctx, thread_id)
-    return await ctx.storage.get_thread_state(thread_id) or empty_state_payload()
+    state = await ctx.storage.get_thread_state(thread_id, subgraphs=subgraphs)
+    return state or empty_state_payload()
 
 
 @router.post(

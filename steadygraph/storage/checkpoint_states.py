@@ -141,14 +141,17 @@ class CheckpointStates:
                         "parent_checkpoint_id": r.parent_checkpoint_id,
                         "run_id": r.run_id,
                         "created_at": r.created_at,
-                        "metadata": _retarget(r.metadata, source_id, target_id),
-                        "state": _retarget(r.state, source_id, target_id),
+                        "metadata": retarget(r.metadata, source_id, target_id),
+                        "state": retarget(r.state, source_id, target_id),
                     }
                     for r in rows
                 ],
             )
 
 
-def _retarget(value: Any, source_id: str, target_id: str) -> Any:
+def retarget(value: Any, source_id: str, target_id: str) -> Any:
+    """A stored state of a copied thread, naming the copy."""
+    if value is None:
+        return None
     # Thread ids are UUIDs, so a textual replacement touches nothing else.
     return json.loads(json.dumps(value).replace(source_id, target_id))

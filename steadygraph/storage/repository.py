@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from steadygraph.storage.assistants import AssistantRepository
-from steadygraph.storage.checkpoint_states import CheckpointStates
+from steadygraph.storage.checkpoint_states import CheckpointStates, retarget
 from steadygraph.storage.schema import run_events, runs, threads
 from steadygraph.storage.thread_state_schema import thread_checkpoints
 
@@ -257,14 +257,12 @@ class Storage:
             if row is None:
                 return None
             copied = {k: v for k, v in row._mapping.items() if k != "thread_id"}
-            state = copied.get("state")
             copied.update(
                 thread_id=target_id,
                 created_at=now,
                 updated_at=now,
-                state=json.loads(json.dumps(state).replace(source_id, target_id))
-                if state
-                else state,
+                state=retarget(copied.get("state"), source_id, target_id),
+                state_subgraphs=retarget(copied.get("state_subgraphs"), source_id, target_id),
                 status="idle" if copied["status"] == "busy" else copied["status"],
             )
             await conn.execute(insert(threads).values(**copied))
@@ -289,18 +287,29 @@ class Storage:
             )
             await self._settle_thread_status(conn, thread_id)
 
-    async def get_thread_state(self, thread_id: str) -> dict[str, Any] | None:
-        """The ThreadState JSON the worker stored last, or None if no run wrote one."""
+    async def get_thread_state(
+        self, thread_id: str, *, subgraphs: bool = False
+    ) -> dict[str, Any] | None:
+        """The ThreadState JSON the worker stored last, or None if no run wrote one;
+        with `subgraphs`, the states of subgraphs it stopped in are included."""
         async with self.engine.connect() as conn:
-            return (
-                await conn.execute(select(threads.c.state).where(threads.c.thread_id == thread_id))
-            ).scalar_one_or_none()
+            row = (
+                await conn.execute(
+                    select(threads.c.state, threads.c.state_subgraphs).where(
+                        threads.c.thread_id == thread_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return (row.state_subgraphs or row.state) if subgraphs else row.state
 
     async def save_thread_states(
         self,
         thread_id: str,
         head: Mapping[str, Any],
         new_states: list[Mapping[str, Any]],
+        head_with_subgraphs: Mapping[str, Any] | None = None,
     ) -> None:
         """After a super-step: the thread's head state and the states of the
         checkpoints it wrote, in one transaction."""
@@ -309,7 +318,12 @@ class Storage:
             await conn.execute(
                 update(threads)
                 .where(threads.c.thread_id == thread_id)
-                .values(state=dict(head), values=head.get("values"), state_updated_at=now)
+                .values(
+                    state=dict(head),
+                    values=head.get("values"),
+                    state_subgraphs=dict(head_with_subgraphs) if head_with_subgraphs else None,
+                    state_updated_at=now,
+                )
             )
             await self.checkpoints.record_in(conn, thread_id, new_states)
 

@@ -30,3 +30,6 @@ _threads = metadata.tables["threads"]
 _threads.append_column(Column("ttl_strategy", String(16), nullable=True))
 _threads.append_column(Column("ttl_minutes", Float, nullable=True))
 _threads.append_column(Column("expires_at", DateTime(timezone=True), nullable=True))
+# Migration 0004t: the head state with subgraph states expanded, when the
+# thread stopped inside a subgraph (None otherwise: then it equals `state`).
+_threads.append_column(Column("state_subgraphs", Json, nullable=True))

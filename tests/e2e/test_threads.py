@@ -201,3 +201,21 @@ async def test_expired_threads_are_swept_by_the_ttl_schedule(
     with pytest.raises(NotFoundError):
         await client.threads.get(expiring["thread_id"])
     assert (await client.threads.get(lasting["thread_id"]))["thread_id"] == lasting["thread_id"]
+
+
+async def test_get_state_with_subgraphs_shows_the_subgraph_it_stopped_in(server_url: str) -> None:
+    client = get_client(url=server_url)
+    thread = await client.threads.create()
+    result = await client.runs.wait(thread["thread_id"], "nested_hitl", input={})
+    assert result["__interrupt__"][0]["value"] == "what now?"
+    plain = await client.threads.get_state(thread["thread_id"])
+    assert plain["next"] == ["child"]
+    assert plain["tasks"][0]["state"] is None
+    assert plain["tasks"][0]["checkpoint"]["checkpoint_ns"].startswith("child:")
+    nested = await client.threads.get_state(thread["thread_id"], subgraphs=True)
+    inner = nested["tasks"][0]["state"]
+    assert inner["next"] == ["ask"]
+    assert inner["tasks"][0]["interrupts"][0]["value"] == "what now?"
+    resumed = await client.runs.wait(thread["thread_id"], "nested_hitl", command={"resume": "go"})
+    assert resumed == {"answer": "go"}
+    assert (await client.threads.get_state(thread["thread_id"], subgraphs=True))["tasks"] == []
