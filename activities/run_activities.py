@@ -80,14 +80,25 @@ async def _heartbeating() -> AsyncIterator[None]:
 
 
 async def _with_events(
-    events: AsyncIterator[dict[str, Any]], sink: StreamSink
+    events: AsyncIterator[dict[str, Any]], sink: StreamSink, *, first_call: bool, held: list
 ) -> AsyncIterator[Any]:
     """stream_mode="events": every LangChain callback event goes to the client
     as an `events` event; the graph's own stream output (the root's
-    `on_chain_stream`) is handed on like `astream`'s chunks."""
+    `on_chain_stream`) is handed on like `astream`'s chunks.
+
+    The graph's root chain starts and ends once per activity; a client must
+    see it start once and end once per run, so only the first call's start is
+    sent and each call's end is held back (`held`) for the caller to send
+    when the run's graph has finished.
+    """
     async for event in events:
-        if event["event"] == "on_chain_stream" and not event.get("parent_ids"):
+        root = not event.get("parent_ids")
+        if root and event["event"] == "on_chain_stream":
             yield event["data"]["chunk"]
+        elif root and event["event"] == "on_chain_start" and not first_call:
+            continue
+        elif root and event["event"] == "on_chain_end":
+            held[:] = [event]
         else:
             sink.emit("events", event)
 
@@ -238,18 +249,27 @@ class RunActivities:
         }
         try:
             async with StreamSink.open(self.storage, run["run_id"], requested) as sink:
+                held_end: list[dict[str, Any]] = []
                 if "events" in requested:
                     chunks = _with_events(
-                        graph.astream_events(graph_input, config, version="v2", **options), sink
+                        graph.astream_events(graph_input, config, version="v2", **options),
+                        sink,
+                        first_call=not drop_initial_values,
+                        held=held_end,
                     )
                 else:
                     chunks = graph.astream(graph_input, config, **options)
-                return await _stream(
+                ran = await _stream(
                     chunks,
                     sink,
                     subgraphs=bool(kwargs.get("subgraphs")),
                     drop_initial_values=drop_initial_values,
                 )
+                if held_end:
+                    state = await graph.aget_state(config)
+                    if not state.next or _has_interrupts(state):
+                        sink.emit("events", held_end[0])
+                return ran
         except Exception as exc:
             raise _as_activity_error(exc) from exc
 

@@ -159,6 +159,11 @@ async def test_events_mode_streams_langchain_callback_events(server_url: str) ->
     assert {"on_chain_start", "on_chain_end", "on_chat_model_stream", "on_tool_start"} <= kinds
     tool = next(e for e in events if e["event"] == "on_tool_end")
     assert "60 degrees" in str(tool["data"]["output"])
+    # One run, one root chain: it starts first and ends last, once each.
+    roots = [e for e in events if not e["parent_ids"]]
+    assert [e["event"] for e in roots] == ["on_chain_start", "on_chain_end"]
+    assert events[0] is roots[0] and events[-1] is roots[-1]
+    assert roots[-1]["data"]["output"]["messages"][-1]["content"].startswith("The weather")
     assert [next(iter(p.data)) for p in parts if p.event == "updates"] == [
         "agent",
         "tools",
