@@ -211,7 +211,7 @@ def _load_entry(spec: GraphSpec) -> _Entry:
 def _import_module(spec: GraphSpec) -> ModuleType:
     try:
         if spec.file is not None:
-            return _import_file(spec.file)
+            return import_file(spec.file)
         return importlib.import_module(spec.module)
     except Exception as exc:  # user code may raise anything while importing
         raise GraphLoadError(
@@ -227,7 +227,8 @@ def _module_name_for(file: Path) -> str:
     return f"_steadygraph_graph_{stem}_{digest}"
 
 
-def _import_file(file: Path) -> ModuleType:
+def import_file(file: Path) -> ModuleType:
+    """Import a project's Python file once, under a name unique to its path."""
     name = _module_name_for(file)
     cached = sys.modules.get(name)
     if cached is not None:

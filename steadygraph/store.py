@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -40,6 +39,7 @@ from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, TTLConfig
 
 from steadygraph.embeddings import HashingEmbeddings
+from steadygraph.graphs import import_file
 from steadygraph.project import ConfigError, ProjectConfig, json_type
 from steadygraph.settings import Settings
 
@@ -228,27 +228,13 @@ def _import_file(project: ProjectConfig, module_name: str, where: str) -> Module
     file = (project.base_dir / Path(module_name).expanduser()).resolve()
     if not module_name.endswith(".py") or not file.is_file():
         raise ConfigError(f"{where}: file {module_name} not found (looked in {file})")
-    # Unique per absolute path, so it can neither clash with a graph module of the
-    # same file name nor shadow a real package.
-    digest = hashlib.sha1(str(file).encode(), usedforsecurity=False).hexdigest()[:10]
-    stem = re.sub(r"\W", "_", file.stem)
-    name = f"_steadygraph_embed_{stem}_{digest}"
-    cached = sys.modules.get(name)
-    if cached is not None:
-        return cached
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise ConfigError(f"{where}: cannot import {file}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        # The same import as graph files: one module per path, executed once.
+        return import_file(file)
     except Exception as exc:  # user code may raise anything while importing
-        sys.modules.pop(name, None)
         raise ConfigError(
             f"{where}: failed to import {module_name}: {type(exc).__name__}: {exc}"
         ) from exc
-    return module
 
 
 def _load_attr(module: ModuleType, attr: str, module_name: str, where: str) -> Any:
