@@ -1,7 +1,7 @@
 """The activity of CronWorkflow: create the run of one cron firing.
 
 It reads the cron from its Temporal Schedule and submits the run through
-`steadygraph.run_submission.submit_run`, the path every run takes. What the
+`steadygraph.runs.submission.submit_run`, the path every run takes. What the
 service refuses (deleted thread or assistant, a busy thread under "reject", a
 webhook the policy forbids) fails this firing at once: a retry would meet the
 same refusal. An outage (database, Temporal) is retried within the firing's
@@ -13,10 +13,10 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from steadygraph.crons import fire_cron
+from steadygraph.crons.service import fire_cron
 from steadygraph.errors import ServiceError, Unavailable
 from steadygraph.services import Services
-from workflows.cron_workflow import ACTIVITY_FIRE_CRON, CronFired, CronFiring
+from steadygraph.workflows.cron_workflow import ACTIVITY_FIRE_CRON, CronFired, CronFiring
 
 
 class CronActivities:

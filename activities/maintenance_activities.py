@@ -6,9 +6,9 @@ import logging
 
 from temporalio import activity
 
-from steadygraph import thread_service
 from steadygraph.services import Services
-from workflows.models import ACTIVITY_SWEEP_THREADS
+from steadygraph.threads import service as thread_service
+from steadygraph.workflows.models import ACTIVITY_SWEEP_THREADS
 
 log = logging.getLogger(__name__)
 

@@ -22,13 +22,13 @@ from temporalio import activity
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-from activities.graph_config import graph_config, graph_context, node_list
-from activities.stream_sink import StreamSink, graph_stream_modes
-from steadygraph.checkpointer import delete_run_checkpoints
-from steadygraph.graphs import GraphLoadError, GraphRegistry
-from steadygraph.serde import checkpoint_ref, dumps, error_payload, snapshot_payload
+from steadygraph.activities.stream_sink import StreamSink, graph_stream_modes
+from steadygraph.graph.checkpointer import delete_run_checkpoints
+from steadygraph.graph.loading import GraphLoadError, GraphRegistry
+from steadygraph.graph.run_config import graph_config, graph_context, node_list
+from steadygraph.graph.serde import checkpoint_ref, dumps, error_payload, snapshot_payload
 from steadygraph.storage import Storage
-from workflows.models import (
+from steadygraph.workflows.models import (
     ACTIVITY_DELETE_THREAD,
     ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_FINISH_RUN,

@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessageChunk
 
-from steadygraph.serde import dumps
+from steadygraph.graph.serde import dumps
 from steadygraph.storage import Storage
 
 _FLUSH_INTERVAL_S = 0.02

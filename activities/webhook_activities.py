@@ -14,9 +14,9 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from steadygraph.run_output import run_output
+from steadygraph.runs.output import run_output
 from steadygraph.storage import Storage
-from steadygraph.webhooks import (
+from steadygraph.webhooks.policy import (
     ACTIVITY_DELIVER_WEBHOOK,
     WebhookDeliveryError,
     WebhookInput,

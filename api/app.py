@@ -7,19 +7,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
-from api.routes import assistants, crons, runs, stateless_runs, system, threads
-from api.routes import store as store_routes
 from steadygraph import __version__
-from steadygraph.checkpointer import open_checkpointer
+from steadygraph.api import errors
+from steadygraph.api.routes import assistants, crons, runs, stateless_runs, system, threads
+from steadygraph.api.routes import store as store_routes
+from steadygraph.config.project import load_project
+from steadygraph.config.settings import Settings
+from steadygraph.graph.checkpointer import open_checkpointer
+from steadygraph.graph.store import check_store_config, open_store
 from steadygraph.ids import system_assistant_id
-from steadygraph.project import load_project
 from steadygraph.services import Services
-from steadygraph.settings import Settings
 from steadygraph.storage import open_storage
-from steadygraph.store import check_store_config, open_store
-from steadygraph.temporal import connect, ensure_search_attributes
-from steadygraph.webhooks import WebhookPolicy
+from steadygraph.temporal.client import connect, ensure_search_attributes
+from steadygraph.webhooks.policy import WebhookPolicy
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from steadygraph.run_request import (  # noqa: F401 - part of the API schema
+from steadygraph.runs.request import (  # noqa: F401 - part of the API schema
     CheckpointRef,
     MultitaskStrategy,
     RunConfig,

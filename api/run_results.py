@@ -11,10 +11,10 @@ from typing import Any
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.context import AppContext
-from steadygraph.run_output import run_output
+from steadygraph.api.context import AppContext
+from steadygraph.runs.output import run_output
 from steadygraph.storage import ACTIVE_RUN_STATUSES
-from workflows import RunWorkflow
+from steadygraph.workflows import RunWorkflow
 
 log = logging.getLogger(__name__)
 

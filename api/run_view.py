@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from steadygraph.services import Services
-from steadygraph.temporal import workflow_ui_url
+from steadygraph.temporal.client import workflow_ui_url
 
 
 def run_response(ctx: Services, run: dict[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from api.context import AppContext
-from api.run_results import release_temporary, run_events
+from steadygraph.api.context import AppContext
+from steadygraph.api.run_results import release_temporary, run_events
 
 
 def stream_response(

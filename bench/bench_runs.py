@@ -520,6 +520,7 @@ def start_dev_server(startup_timeout_s: float) -> DevServer:
         env.pop(name, None)
     command = [
         sys.executable,
+        "-P",
         "-m",
         "steadygraph",
         "dev",

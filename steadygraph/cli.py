@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from steadygraph.processes import spawn, stop
-from steadygraph.project import ConfigError, load_project
-from steadygraph.settings import Settings
+from steadygraph.config.project import ConfigError, load_project
+from steadygraph.config.settings import Settings
+from steadygraph.dev.processes import spawn, stop
 
 log = logging.getLogger("steadygraph")
 
@@ -96,7 +96,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _serve_api(settings: Settings) -> None:
     import uvicorn
 
-    from api.app import create_app
+    from steadygraph.api.app import create_app
 
     uvicorn.run(
         create_app(settings),
@@ -148,7 +148,7 @@ def _start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
     ready = settings.data_dir / f"worker-{os.getpid()}.ready"
     ready.unlink(missing_ok=True)
     process = spawn(
-        [sys.executable, "-m", "steadygraph", "worker", "--ready-file", str(ready)],
+        [sys.executable, "-P", "-m", "steadygraph", "worker", "--ready-file", str(ready)],
         env=_child_env(settings),
         stdin=subprocess.DEVNULL,
     )
@@ -165,7 +165,7 @@ def _start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> None:
-    from steadygraph.temporal_dev_server import EmbeddedTemporal, TemporalServerError
+    from steadygraph.dev.temporal_server import EmbeddedTemporal, TemporalServerError
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedded = None

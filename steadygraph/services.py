@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from temporalio.client import Client
 
+from steadygraph.config.project import ProjectConfig
+from steadygraph.config.settings import Settings
 from steadygraph.errors import Invalid
-from steadygraph.project import ProjectConfig
-from steadygraph.settings import Settings
 from steadygraph.storage import Storage
-from steadygraph.webhooks import WebhookPolicy, WebhookRejected
+from steadygraph.webhooks.policy import WebhookPolicy, WebhookRejected
 
 
 @dataclass

@@ -10,24 +10,24 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities import RunActivities
-from activities.cron_activities import CronActivities
-from activities.maintenance_activities import MaintenanceActivities
-from activities.webhook_activities import WebhookActivities
-from steadygraph.checkpointer import open_checkpointer
-from steadygraph.graph_info import publish_graph_info
-from steadygraph.graphs import GraphRegistry
-from steadygraph.maintenance import ensure_sweep_schedule
-from steadygraph.project import load_project
+from steadygraph.activities import RunActivities
+from steadygraph.activities.cron_activities import CronActivities
+from steadygraph.activities.maintenance_activities import MaintenanceActivities
+from steadygraph.activities.webhook_activities import WebhookActivities
+from steadygraph.assistants.graph_info import publish_graph_info
+from steadygraph.config.project import load_project
+from steadygraph.config.settings import Settings
+from steadygraph.graph.checkpointer import open_checkpointer
+from steadygraph.graph.loading import GraphRegistry
+from steadygraph.graph.store import open_store
 from steadygraph.services import Services
-from steadygraph.settings import Settings
 from steadygraph.storage import open_storage
-from steadygraph.store import open_store
-from steadygraph.temporal import connect, workflow_ui_url
-from steadygraph.webhooks import WebhookPolicy
-from workflows import RunWorkflow, ThreadWorkflow
-from workflows.cron_workflow import CronWorkflow
-from workflows.sweep_workflow import SweepThreadsWorkflow
+from steadygraph.temporal.client import connect, workflow_ui_url
+from steadygraph.threads.ttl_schedule import ensure_sweep_schedule
+from steadygraph.webhooks.policy import WebhookPolicy
+from steadygraph.workflows import RunWorkflow, ThreadWorkflow
+from steadygraph.workflows.cron_workflow import CronWorkflow
+from steadygraph.workflows.sweep_workflow import SweepThreadsWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ async def run_worker(
                     # them once instead of in every workflow's sandbox saves a
                     # module import per run.
                     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                        "workflows.models", "workflows.search_attributes"
+                        "steadygraph.workflows.models", "steadygraph.workflows.search_attributes"
                     )
                 ),
                 max_concurrent_local_activities=settings.max_concurrent_steps,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from harness import Deployment, fresh_postgres_database
 
-from steadygraph.temporal_dev_server import EmbeddedTemporal, free_port
+from steadygraph.dev.temporal_server import EmbeddedTemporal, free_port
 
 sys.path.insert(0, str(Path(__file__).parent / "graphs"))
 

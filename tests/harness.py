@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from steadygraph.processes import spawn, stop
-from steadygraph.temporal_dev_server import free_port
+from steadygraph.dev.processes import spawn, stop
+from steadygraph.dev.temporal_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_GRAPHS = ROOT / "tests" / "graphs" / "langgraph.json"
@@ -107,7 +107,7 @@ class Deployment:
     def start_api(self) -> None:
         with self._log("api") as log:
             self.api = spawn(
-                [sys.executable, "-m", "steadygraph", "api"],
+                [sys.executable, "-P", "-m", "steadygraph", "api"],
                 env=self.env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -121,7 +121,7 @@ class Deployment:
         ready = self.data_dir / f"worker-{uuid.uuid4().hex}.ready"
         with self._log("worker") as log:
             worker = spawn(
-                [sys.executable, "-m", "steadygraph", "worker", "--ready-file", str(ready)],
+                [sys.executable, "-P", "-m", "steadygraph", "worker", "--ready-file", str(ready)],
                 env=self.env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -179,6 +179,7 @@ class DevServer:
             self.process = spawn(
                 [
                     sys.executable,
+                    "-P",
                     "-m",
                     "steadygraph",
                     "dev",

@@ -102,7 +102,7 @@ class StepResult:
 
 @dataclass(frozen=True)
 class WebhookRequest:
-    """Input of `steadygraph.deliver_webhook` (`steadygraph.webhooks.WebhookInput`
+    """Input of `steadygraph.deliver_webhook` (`steadygraph.webhooks.policy.WebhookInput`
     on the activity side): the URL stays in storage, out of Temporal's history."""
 
     run_id: str

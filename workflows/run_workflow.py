@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 from temporalio.workflow import ActivityCancellationType
 
-from workflows.models import (
+from steadygraph.workflows.models import (
     ACTIVITY_DELETE_THREAD,
     ACTIVITY_DELIVER_WEBHOOK,
     ACTIVITY_FINISH_RUN,

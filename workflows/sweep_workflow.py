@@ -8,7 +8,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.models import ACTIVITY_SWEEP_THREADS
+from steadygraph.workflows.models import ACTIVITY_SWEEP_THREADS
 
 
 @workflow.defn(name="SweepThreadsWorkflow")

@@ -23,7 +23,7 @@ from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttri
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
-from workflows.models import (
+from steadygraph.workflows.models import (
     ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_UPDATE_STATE,
     CancelOutcome,
@@ -33,8 +33,8 @@ from workflows.models import (
     StateUpdateResult,
     ThreadInput,
 )
-from workflows.run_workflow import RunWorkflow
-from workflows.search_attributes import ASSISTANT_ID, GRAPH_ID, RUN_ID, THREAD_ID
+from steadygraph.workflows.run_workflow import RunWorkflow
+from steadygraph.workflows.search_attributes import ASSISTANT_ID, GRAPH_ID, RUN_ID, THREAD_ID
 
 # A thread with no work for this long lets its workflow complete; the next
 # run starts a new one. Keeps idle threads from holding open workflows.

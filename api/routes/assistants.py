@@ -3,7 +3,7 @@
 Create, read, update (a new version each time), delete, search, count,
 versions and set-latest, as LangGraph Server answers them; the graph drawing,
 schemas and subgraphs come from what the workers published (see
-`steadygraph.graph_info`), since this process runs no graph code.
+`steadygraph.assistants.graph_info`), since this process runs no graph code.
 
 Deleting a system assistant (metadata.created_by == "system") is allowed, as
 in LangGraph Server; the server creates it again at its next start.
@@ -18,11 +18,10 @@ from uuid import uuid4
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.context import Ctx
-from api.errors import not_found, require_uuid
-from api.models import ERRORS, Assistant, AssistantCount, AssistantSearch, ErrorBody
-from steadygraph.errors import Invalid, NotFound, Unavailable
-from steadygraph.graph_info import (
+from steadygraph.api.context import Ctx
+from steadygraph.api.errors import not_found, require_uuid
+from steadygraph.api.models import ERRORS, Assistant, AssistantCount, AssistantSearch, ErrorBody
+from steadygraph.assistants.graph_info import (
     GRAPH,
     SCHEMAS,
     STATUS,
@@ -30,12 +29,13 @@ from steadygraph.graph_info import (
     subgraph_entries,
     xray_key,
 )
+from steadygraph.errors import Invalid, NotFound, Unavailable
 from steadygraph.ids import system_assistant_id
-from steadygraph.run_cancellation import cancel_run
-from steadygraph.run_request import RunConfig
+from steadygraph.runs.cancellation import cancel_run
+from steadygraph.runs.request import RunConfig
 from steadygraph.services import Services
 from steadygraph.storage import ACTIVE_RUN_STATUSES
-from steadygraph.thread_service import delete_thread
+from steadygraph.threads.service import delete_thread
 
 log = logging.getLogger(__name__)
 

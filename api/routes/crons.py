@@ -1,6 +1,6 @@
 """Crons: create (stateless or on a thread), get, update, delete, search, count.
 
-Thin: the work (Temporal Schedules, validation) is in `steadygraph.crons`.
+Thin: the work (Temporal Schedules, validation) is in `steadygraph.crons.service`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Body, Response
 from pydantic import BaseModel
 
-from api.context import Ctx
-from api.errors import require_uuid
-from api.models import ERRORS
-from steadygraph import crons
-from steadygraph.crons import CronCount, CronCreate, CronPatch, CronSearch
+from steadygraph.api.context import Ctx
+from steadygraph.api.errors import require_uuid
+from steadygraph.api.models import ERRORS
+from steadygraph.crons import service as crons
+from steadygraph.crons.service import CronCount, CronCreate, CronPatch, CronSearch
 
 router = APIRouter(tags=["Crons"])
 

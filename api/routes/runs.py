@@ -6,15 +6,15 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
 
-from api.context import AppContext, Ctx
-from api.errors import not_found, require_uuid
-from api.models import ERRORS, Run, RunCreate, StreamMode
-from api.routes.threads import thread_not_found
-from api.run_results import final_values, wait_for_end
-from api.run_view import run_response
-from api.sse import stream_response
-from steadygraph.run_cancellation import cancel_run
-from steadygraph.run_submission import submit_run
+from steadygraph.api.context import AppContext, Ctx
+from steadygraph.api.errors import not_found, require_uuid
+from steadygraph.api.models import ERRORS, Run, RunCreate, StreamMode
+from steadygraph.api.routes.threads import thread_not_found
+from steadygraph.api.run_results import final_values, wait_for_end
+from steadygraph.api.run_view import run_response
+from steadygraph.api.sse import stream_response
+from steadygraph.runs.cancellation import cancel_run
+from steadygraph.runs.submission import submit_run
 from steadygraph.storage import ACTIVE_RUN_STATUSES
 
 router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["Thread Runs"])

@@ -7,15 +7,15 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Response
 
-from api.context import AppContext, Ctx
-from api.errors import require_uuid
-from api.models import ERRORS, Run, RunCreate, RunsCancel
-from api.routes.runs import SSE, content_location, disconnect_handler
-from api.run_results import final_values, wait_for_end
-from api.run_view import run_response
-from api.sse import stream_response
-from steadygraph.run_cancellation import cancel_run
-from steadygraph.run_submission import submit_run
+from steadygraph.api.context import AppContext, Ctx
+from steadygraph.api.errors import require_uuid
+from steadygraph.api.models import ERRORS, Run, RunCreate, RunsCancel
+from steadygraph.api.routes.runs import SSE, content_location, disconnect_handler
+from steadygraph.api.run_results import final_values, wait_for_end
+from steadygraph.api.run_view import run_response
+from steadygraph.api.sse import stream_response
+from steadygraph.runs.cancellation import cancel_run
+from steadygraph.runs.submission import submit_run
 
 router = APIRouter(prefix="/runs", tags=["Stateless Runs"])
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Res
 from langgraph.store.base import NOT_PROVIDED, BaseStore, InvalidNamespaceError, Item
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.models import ErrorBody
+from steadygraph.api.models import ErrorBody
 
 router = APIRouter(prefix="/store", tags=["Store"])
 

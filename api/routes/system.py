@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.context import Ctx
+from steadygraph.api.context import Ctx
 
 router = APIRouter(tags=["System"])
 

@@ -7,13 +7,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Body, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.context import Ctx
-from api.errors import not_found, require_uuid
-from api.models import ERRORS, Thread, ThreadState
-from steadygraph import thread_service
+from steadygraph.api.context import Ctx
+from steadygraph.api.errors import not_found, require_uuid
+from steadygraph.api.models import ERRORS, Thread, ThreadState
+from steadygraph.graph.serde import empty_state_payload
 from steadygraph.ids import new_id
-from steadygraph.serde import empty_state_payload
 from steadygraph.storage import ThreadExistsError
+from steadygraph.threads import service as thread_service
 
 router = APIRouter(prefix="/threads", tags=["Threads"])
 

@@ -29,7 +29,7 @@ from langgraph_sdk.errors import (
     NotFoundError,
 )
 
-from steadygraph.temporal_dev_server import EmbeddedTemporal
+from steadygraph.dev.temporal_server import EmbeddedTemporal
 
 T = TypeVar("T")
 

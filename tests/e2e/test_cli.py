@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from steadygraph.temporal_dev_server import free_port
+from steadygraph.dev.temporal_server import free_port
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "steadygraph", *args],
+        [sys.executable, "-P", "-m", "steadygraph", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

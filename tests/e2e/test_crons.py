@@ -25,10 +25,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from tests_support import slow_input
 
-from steadygraph.crons import cron_expressions
+from steadygraph.crons.service import cron_expressions
+from steadygraph.dev.temporal_server import EmbeddedTemporal
 from steadygraph.errors import Invalid
 from steadygraph.ids import system_assistant_id
-from steadygraph.temporal_dev_server import EmbeddedTemporal
 
 WEATHER = {"messages": [{"role": "human", "content": "what's the weather in sf"}]}
 AGENT_ID = system_assistant_id("agent")

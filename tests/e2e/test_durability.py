@@ -14,7 +14,7 @@ from langgraph_sdk import get_client
 from markers import read_marks
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from steadygraph.temporal_dev_server import EmbeddedTemporal
+from steadygraph.dev.temporal_server import EmbeddedTemporal
 
 
 async def test_killed_worker_run_finishes_without_rerunning_finished_nodes(

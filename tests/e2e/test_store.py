@@ -20,10 +20,10 @@ from harness import ROOT, Deployment, fresh_postgres_database
 from langgraph_sdk import get_client
 from langgraph_sdk._async.store import StoreClient
 
-from steadygraph.project import ConfigError, load_project
-from steadygraph.settings import Settings
-from steadygraph.store import open_store
-from steadygraph.temporal_dev_server import EmbeddedTemporal
+from steadygraph.config.project import ConfigError, load_project
+from steadygraph.config.settings import Settings
+from steadygraph.dev.temporal_server import EmbeddedTemporal
+from steadygraph.graph.store import open_store
 
 GRAPHS_DIR = ROOT / "tests" / "graphs"
 STORE_CONFIG = GRAPHS_DIR / "store_langgraph.json"

@@ -12,8 +12,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
-from steadygraph.temporal_dev_server import EmbeddedTemporal
-from workflows import RunWorkflow, ThreadWorkflow
+from steadygraph.dev.temporal_server import EmbeddedTemporal
+from steadygraph.workflows import RunWorkflow, ThreadWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 WEATHER = {"messages": [{"role": "human", "content": "what's the weather in sf"}]}

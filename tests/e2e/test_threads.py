@@ -184,7 +184,7 @@ async def test_expired_threads_are_swept_by_the_ttl_schedule(
 ) -> None:
     from temporalio.client import Client
 
-    from steadygraph.maintenance import sweep_schedule_id
+    from steadygraph.threads.ttl_schedule import sweep_schedule_id
 
     client = get_client(url=server_url)
     expiring = await client.threads.create(ttl={"strategy": "delete", "ttl": 0.001})

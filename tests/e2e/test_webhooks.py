@@ -20,7 +20,7 @@ from harness import Deployment
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import UnprocessableEntityError
 
-from steadygraph.temporal_dev_server import EmbeddedTemporal
+from steadygraph.dev.temporal_server import EmbeddedTemporal
 
 CONFIG = Path(__file__).resolve().parents[1] / "graphs" / "webhooks_langgraph.json"
 TOKEN = "e2e-webhook-token"  # fills ${{ env.LG_WEBHOOK_TEST_TOKEN }} in CONFIG's headers

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from steadygraph.embeddings import HashingEmbeddings, hashing_embeddings
-from steadygraph.project import ConfigError, ProjectConfig, load_project
-from steadygraph.settings import Settings
-from steadygraph.store import (
+from steadygraph.config.project import ConfigError, ProjectConfig, load_project
+from steadygraph.config.settings import Settings
+from steadygraph.dev.embeddings import HashingEmbeddings, hashing_embeddings
+from steadygraph.graph.store import (
     IndexSpec,
     check_store_config,
     load_embeddings,
@@ -25,7 +25,7 @@ from steadygraph.store import (
     open_store,
 )
 
-HASHING = "steadygraph.embeddings:hashing_embeddings"
+HASHING = "steadygraph.dev.embeddings:hashing_embeddings"
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
@@ -57,7 +57,7 @@ def test_hashing_embeddings_are_deterministic_unit_vectors() -> None:
         [
             sys.executable,
             "-c",
-            "from steadygraph.embeddings import HashingEmbeddings as H;"
+            "from steadygraph.dev.embeddings import HashingEmbeddings as H;"
             "print(H(dims=64).embed_query('The weather is foggy'))",
         ],
         capture_output=True,
@@ -182,9 +182,12 @@ def test_embed_module_next_to_langgraph_json(tmp_path: Path) -> None:
     "embed, message",
     [
         ("./missing.py:embed", "file ./missing.py not found"),
-        ("steadygraph.embeddings:nope", "attribute 'nope' not found in steadygraph.embeddings"),
+        (
+            "steadygraph.dev.embeddings:nope",
+            "attribute 'nope' not found in steadygraph.dev.embeddings",
+        ),
         ("./broken.py:embed", "failed to import ./broken.py: RuntimeError: boom"),
-        ("steadygraph.embeddings:HashingEmbeddings", "not an Embeddings instance"),
+        ("steadygraph.dev.embeddings:HashingEmbeddings", "not an Embeddings instance"),
         (HASHING, "makes 256-dimensional vectors, but store.index.dims is 8"),
     ],
 )
@@ -254,9 +257,9 @@ def test_concurrent_setup_from_several_processes(tmp_path: Path) -> None:
         f"""
         import asyncio
         from pathlib import Path
-        from steadygraph.project import load_project
-        from steadygraph.settings import Settings
-        from steadygraph.store import open_store
+        from steadygraph.config.project import load_project
+        from steadygraph.config.settings import Settings
+        from steadygraph.graph.store import open_store
 
         async def main():
             settings = Settings(data_dir=Path({str(tmp_path / "data")!r}))

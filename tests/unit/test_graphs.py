@@ -1,4 +1,4 @@
-"""Graph loading and binding (steadygraph.graphs) with in-process fixture projects."""
+"""Graph loading and binding (steadygraph.graph.loading) with in-process fixture projects."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.pregel import Pregel
 from langgraph.store.memory import InMemoryStore
 
-from steadygraph.graphs import GraphLoadError, GraphRegistry, UnknownGraphError
-from steadygraph.project import ConfigError, load_project
+from steadygraph.config.project import ConfigError, load_project
+from steadygraph.graph.loading import GraphLoadError, GraphRegistry, UnknownGraphError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 QUESTION = {"messages": [{"role": "human", "content": "what's the weather in sf"}]}

@@ -1,4 +1,4 @@
-"""Static parsing of langgraph.json (steadygraph.project): no user code is imported."""
+"""Static parsing of langgraph.json (steadygraph.config.project): no user code is imported."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from steadygraph.project import ConfigError, GraphSpec, load_project, parse_dotenv
+from steadygraph.config.project import ConfigError, GraphSpec, load_project, parse_dotenv
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -1,4 +1,4 @@
-"""Webhooks (steadygraph.webhooks, activities.webhook_activities): the URL policy,
+"""Webhooks (steadygraph.webhooks.policy, activities.webhook_activities): the URL policy,
 the POST against a real local HTTP server, and the activity against real SQLite
 storage."""
 
@@ -16,10 +16,10 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.webhook_activities import WebhookActivities
-from steadygraph.project import ConfigError
+from steadygraph.activities.webhook_activities import WebhookActivities
+from steadygraph.config.project import ConfigError
 from steadygraph.storage import Storage, open_storage
-from steadygraph.webhooks import (
+from steadygraph.webhooks.policy import (
     WebhookDeliveryError,
     WebhookInput,
     WebhookPolicy,

@@ -10,15 +10,15 @@ from typing import Any
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from steadygraph.checkpointer import copy_thread_checkpoints, prune_to_latest
-from steadygraph.crons import delete_thread_crons
+from steadygraph.crons.service import delete_thread_crons
 from steadygraph.errors import Invalid, NotFound, ServiceError
+from steadygraph.graph.checkpointer import copy_thread_checkpoints, prune_to_latest
 from steadygraph.ids import new_id
-from steadygraph.run_cancellation import cancel_run
-from steadygraph.run_submission import start_thread_workflow
+from steadygraph.runs.cancellation import cancel_run
+from steadygraph.runs.submission import start_thread_workflow
 from steadygraph.services import Services
-from workflows import ThreadWorkflow
-from workflows.models import StateUpdate, StateUpdateResult
+from steadygraph.workflows import ThreadWorkflow
+from steadygraph.workflows.models import StateUpdate, StateUpdateResult
 
 _DELETE_WAIT_S = 30.0
 

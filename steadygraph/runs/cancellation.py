@@ -12,8 +12,8 @@ from temporalio.service import RPCError
 
 from steadygraph.services import Services
 from steadygraph.storage import ACTIVE_RUN_STATUSES
-from workflows import RunWorkflow, ThreadWorkflow
-from workflows.models import CancelOutcome, CancelRequest, thread_workflow_id
+from steadygraph.workflows import RunWorkflow, ThreadWorkflow
+from steadygraph.workflows.models import CancelOutcome, CancelRequest, thread_workflow_id
 
 log = logging.getLogger(__name__)
 

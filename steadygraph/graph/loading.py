@@ -1,7 +1,7 @@
 """Importing and binding the graphs declared in langgraph.json (worker side only).
 
 The API process must not import this module's targets: it only needs
-:mod:`steadygraph.project`. Workers build one :class:`GraphRegistry`, call
+:mod:`steadygraph.config.project`. Workers build one :class:`GraphRegistry`, call
 :meth:`GraphRegistry.load_all` once at startup, then per run ask for a graph bound to
 the run's checkpointer with :meth:`GraphRegistry.get` or :meth:`GraphRegistry.open_graph`.
 """
@@ -33,7 +33,7 @@ from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
 
-from steadygraph.project import ConfigError, GraphSpec, ProjectConfig
+from steadygraph.config.project import ConfigError, GraphSpec, ProjectConfig
 
 __all__ = ["GraphLoadError", "GraphRegistry", "UnknownGraphError"]
 
@@ -95,7 +95,7 @@ class GraphRegistry:
         if self._loaded:
             return
         apply_env(self.project.env)
-        _extend_sys_path([*self.project.dependencies, self.project.base_dir])
+        add_project_to_sys_path(self.project)
         entries = {gid: _load_entry(spec) for gid, spec in self.project.graphs.items()}
         self._entries = entries
         self._loaded = True
@@ -182,10 +182,17 @@ def apply_env(env: dict[str, str]) -> None:
         os.environ.setdefault(key, value)
 
 
-def _extend_sys_path(paths: list[Path]) -> None:
-    # Prepend so the project's own code shadows any stale installed copy of it, and keep
-    # the declared order (first dependency wins).
-    for path in reversed(paths):
+def add_project_to_sys_path(project: ProjectConfig) -> None:
+    """Make the project's modules importable the way LangGraph Server does: its
+    `dependencies`, then its own directory, ahead of installed packages (so the
+    project's code shadows a stale installed copy of itself; first dependency wins).
+
+    Our own code cannot be shadowed by this: every module of ours lives under the
+    `steadygraph` package, which is already imported, so its submodules resolve
+    through `steadygraph.__path__`, never through sys.path. A project may have its
+    own `api`, `workflows` or `activities` packages.
+    """
+    for path in reversed([*project.dependencies, project.base_dir]):
         entry = str(path)
         if entry in sys.path:
             sys.path.remove(entry)

@@ -2,7 +2,7 @@
 
 Nothing here imports user code: the API process uses this module to learn graph ids,
 env and dependencies, and it must never execute graph modules (those run on workers,
-see :mod:`steadygraph.graphs`).
+see :mod:`steadygraph.graph.loading`).
 """
 
 from __future__ import annotations

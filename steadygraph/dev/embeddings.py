@@ -5,7 +5,7 @@
 a high cosine similarity. It needs no network and no weights, which makes it
 the embedding of the test suite and of demos: point langgraph.json at it with
 
-    "store": {"index": {"dims": 256, "embed": "steadygraph.embeddings:hashing_embeddings"}}
+    "store": {"index": {"dims": 256, "embed": "steadygraph.dev.embeddings:hashing_embeddings"}}
 
 It knows nothing about meaning ("car" and "automobile" are unrelated), so real
 deployments name a real model instead.
@@ -73,5 +73,5 @@ class HashingEmbeddings(Embeddings):
 
 
 hashing_embeddings = HashingEmbeddings(DEFAULT_DIMS)
-"""The instance langgraph.json names: ``"steadygraph.embeddings:hashing_embeddings"``
+"""The instance langgraph.json names: ``"steadygraph.dev.embeddings:hashing_embeddings"``
 with ``"dims": 256``."""

@@ -16,8 +16,8 @@ from temporalio.client import (
     ScheduleSpec,
 )
 
-from steadygraph.settings import Settings
-from workflows.sweep_workflow import SweepThreadsWorkflow
+from steadygraph.config.settings import Settings
+from steadygraph.workflows.sweep_workflow import SweepThreadsWorkflow
 
 log = logging.getLogger(__name__)
 

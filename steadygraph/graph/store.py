@@ -26,7 +26,6 @@ import math
 import operator
 import re
 import sqlite3
-import sys
 from array import array
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,10 +37,10 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, TTLConfig
 
-from steadygraph.embeddings import HashingEmbeddings
-from steadygraph.graphs import import_file
-from steadygraph.project import ConfigError, ProjectConfig, json_type
-from steadygraph.settings import Settings
+from steadygraph.config.project import ConfigError, ProjectConfig, json_type
+from steadygraph.config.settings import Settings
+from steadygraph.dev.embeddings import HashingEmbeddings
+from steadygraph.graph.loading import add_project_to_sys_path, import_file
 
 __all__ = [
     "IndexSpec",
@@ -198,7 +197,7 @@ def _load_module_attr(project: ProjectConfig, module_name: str, attr: str, where
     if not dotted or not all(_IDENTIFIER.fullmatch(p) for p in attr.split(".")):
         # "openai:text-embedding-3-small": not a Python path at all.
         return None
-    _extend_sys_path(project)
+    add_project_to_sys_path(project)
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
@@ -213,15 +212,6 @@ def _load_module_attr(project: ProjectConfig, module_name: str, attr: str, where
             f"{where}: failed to import {module_name}: {type(exc).__name__}: {exc}"
         ) from exc
     return _load_attr(module, attr, module_name, where)
-
-
-def _extend_sys_path(project: ProjectConfig) -> None:
-    # "my_pkg.embeddings:embed" resolves against the project like graph entries do;
-    # appended (not prepended) so the API process never shadows installed packages.
-    for path in (*project.dependencies, project.base_dir):
-        if str(path) not in sys.path:
-            sys.path.append(str(path))
-    importlib.invalidate_caches()
 
 
 def _import_file(project: ProjectConfig, module_name: str, where: str) -> ModuleType:

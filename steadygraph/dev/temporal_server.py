@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from steadygraph.processes import spawn, stop
-from steadygraph.temporal import SEARCH_ATTRIBUTES
+from steadygraph.dev.processes import spawn, stop
+from steadygraph.temporal.client import SEARCH_ATTRIBUTES
 
 
 class TemporalServerError(RuntimeError):

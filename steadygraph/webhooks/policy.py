@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from steadygraph.project import ConfigError, json_type
+from steadygraph.config.project import ConfigError, json_type
 
 __all__ = [
     "ACTIVITY_DELIVER_WEBHOOK",
@@ -532,7 +532,7 @@ async def deliver(
     import httpx
 
     from steadygraph import __version__
-    from steadygraph.serde import dumps
+    from steadygraph.graph.serde import dumps
 
     body = dumps(payload)
     request_headers = httpx.Headers(

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from steadygraph.storage.assistants import AssistantRepository
 
 if TYPE_CHECKING:
-    from steadygraph.graphs import GraphRegistry
+    from steadygraph.graph.loading import GraphRegistry
 
 log = logging.getLogger(__name__)
 

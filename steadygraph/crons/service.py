@@ -47,14 +47,14 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from steadygraph.assistant_lookup import resolve_assistant
+from steadygraph.assistants.lookup import resolve_assistant
 from steadygraph.errors import Invalid, NotFound, ServiceError, Unavailable
 from steadygraph.ids import new_id, parse_uuid, system_assistant_id
-from steadygraph.run_request import MultitaskStrategy, RunConfig, RunCreate, StreamMode
-from steadygraph.run_submission import submit_run
+from steadygraph.runs.request import MultitaskStrategy, RunConfig, RunCreate, StreamMode
+from steadygraph.runs.submission import submit_run
 from steadygraph.services import Services
-from workflows.cron_workflow import CRON_WORKFLOW, CronFired, CronFiring, CronWorkflow
-from workflows.search_attributes import ASSISTANT_ID, GRAPH_ID, THREAD_ID
+from steadygraph.workflows.cron_workflow import CRON_WORKFLOW, CronFired, CronFiring, CronWorkflow
+from steadygraph.workflows.search_attributes import ASSISTANT_ID, GRAPH_ID, THREAD_ID
 
 log = logging.getLogger(__name__)
 

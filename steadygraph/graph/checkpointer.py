@@ -8,7 +8,7 @@ from pathlib import Path
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from steadygraph.settings import Settings
+from steadygraph.config.settings import Settings
 
 
 @asynccontextmanager

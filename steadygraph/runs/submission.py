@@ -10,15 +10,21 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from steadygraph.assistant_lookup import resolve_assistant
+from steadygraph.assistants.lookup import resolve_assistant
 from steadygraph.errors import Conflict, NotFound, Unavailable
 from steadygraph.ids import new_id
-from steadygraph.run_request import RunCreate
+from steadygraph.runs.request import RunCreate
 from steadygraph.services import Services
-from workflows import ThreadWorkflow
-from workflows.models import RunInput, RunRequest, StepOptions, ThreadInput, thread_workflow_id
-from workflows.search_attributes import THREAD_ID
-from workflows.thread_workflow import BUSY_MESSAGE, THREAD_BUSY
+from steadygraph.workflows import ThreadWorkflow
+from steadygraph.workflows.models import (
+    RunInput,
+    RunRequest,
+    StepOptions,
+    ThreadInput,
+    thread_workflow_id,
+)
+from steadygraph.workflows.search_attributes import THREAD_ID
+from steadygraph.workflows.thread_workflow import BUSY_MESSAGE, THREAD_BUSY
 
 log = logging.getLogger(__name__)
 

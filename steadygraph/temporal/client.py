@@ -12,8 +12,8 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 
-from steadygraph.settings import Settings
-from workflows.search_attributes import SEARCH_ATTRIBUTES
+from steadygraph.config.settings import Settings
+from steadygraph.workflows.search_attributes import SEARCH_ATTRIBUTES
 
 log = logging.getLogger(__name__)
 

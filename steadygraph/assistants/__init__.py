@@ -1,0 +1,1 @@
+"""Assistants: resolving ids and the graph information workers publish."""

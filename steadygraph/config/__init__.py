@@ -1,0 +1,1 @@
+"""Configuration: process settings (environment and flags) and the project's langgraph.json."""

@@ -1,0 +1,2 @@
+"""What only `steadygraph dev` and tests use: the embedded Temporal server,
+child processes, a deterministic local embedding."""

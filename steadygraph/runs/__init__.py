@@ -1,0 +1,1 @@
+"""Runs: the request body, submission to the thread's workflow, cancellation, output."""

@@ -1,0 +1,1 @@
+"""Connecting to Temporal and what every process agrees on about it."""

@@ -1,0 +1,1 @@
+"""Threads: state updates, copies, deletes, prunes, and the TTL sweep schedule."""

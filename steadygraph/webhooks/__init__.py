@@ -1,0 +1,1 @@
+"""Run webhooks: the URL policy and the POST reporting a finished run."""
