@@ -9,7 +9,17 @@ from fastapi import FastAPI
 
 from steadygraph import __version__
 from steadygraph.api import errors
-from steadygraph.api.routes import assistants, crons, runs, stateless_runs, system, threads
+from steadygraph.api.routes import (
+    a2a,
+    assistants,
+    crons,
+    mcp,
+    runs,
+    stateless_runs,
+    system,
+    thread_storage,
+    threads,
+)
 from steadygraph.api.routes import store as store_routes
 from steadygraph.config.project import load_project
 from steadygraph.config.settings import Settings
@@ -60,4 +70,9 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for module in (system, assistants, threads, runs, stateless_runs, crons, store_routes):
         app.include_router(module.router)
+    app.include_router(thread_storage.router)
+    # langgraph.json `http.disable_mcp` / `http.disable_a2a` leave them unserved (404).
+    for feature, module in (("mcp", mcp), ("a2a", a2a)):
+        if not project.http_disabled(feature):
+            app.include_router(module.router)
     return app

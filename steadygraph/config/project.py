@@ -66,6 +66,11 @@ class ProjectConfig:
     def graph_ids(self) -> list[str]:
         return list(self.graphs)
 
+    def http_disabled(self, feature: str) -> bool:
+        """`http.disable_<feature>` (e.g. "mcp", "a2a") is set to true."""
+        http = self.raw.get("http")
+        return isinstance(http, dict) and http.get(f"disable_{feature}") is True
+
 
 def load_project(path: str | Path) -> ProjectConfig:
     """Parse and validate a langgraph.json (or a folder containing one).
