@@ -131,12 +131,10 @@ async def task_view(
         "id": task.id,
         "contextId": task.context_id,
         "status": status,
-        "metadata": {
-            "run_id": run["run_id"],
-            "thread_id": task.context_id,
-            "temporal_ui_url": workflow_ui_url(ctx.settings, run["run_id"]),
-        },
+        "metadata": {"run_id": run["run_id"], "thread_id": task.context_id},
     }
+    if ui_url := workflow_ui_url(ctx.settings, run["run_id"]):
+        view["metadata"]["temporal_ui_url"] = ui_url
     if history_length != 0:
         values = output if isinstance(output, dict) and "__error__" not in output else None
         if values is None or state not in (COMPLETED, INPUT_REQUIRED, CANCELED):
