@@ -2,9 +2,10 @@
 
 from typing import TypedDict
 
+from langgraph.graph import END, START, StateGraph
+
 from activities import RunActivities
 from api import GREETING
-from langgraph.graph import END, START, StateGraph
 from workflows import double
 
 
