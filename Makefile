@@ -20,16 +20,19 @@ $(STAMP): pyproject.toml
 dev: install
 	$(BIN)/steadygraph dev --config examples/langgraph.json $(ARGS)
 
-test: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# mypy -p (not a folder path): the linked steadygraph.api/.workflows/.activities
+# are checked as the subpackages they are installed as.
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m mypy -p steadygraph
+	$(BIN)/python -m mypy bench
 
 bench: install
 	$(BIN)/python bench/bench_runs.py --start $(ARGS)
 
 clean:
-	rm -rf $(VENV) .steadygraph build *.egg-info
+	rm -rf $(VENV) .steadygraph .mypy_cache build *.egg-info

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -19,9 +19,9 @@ def stream_response(
     *,
     after: int | None = None,
     modes: set[str] | None = None,
-    on_disconnect: Callable[[], Awaitable[None]] | None = None,
+    on_disconnect: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> EventSourceResponse:
-    async def events():  # type: ignore[no-untyped-def]
+    async def events() -> AsyncIterator[ServerSentEvent]:
         completed = False
         try:
             async for seq, event, data in run_events(ctx, run, after=after, modes=modes):

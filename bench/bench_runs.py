@@ -19,8 +19,8 @@ Scenarios (see bench/README.md):
 - floor + saver:     the same, compiled with LangGraph's `InMemorySaver` and a
                      thread_id per run (closer to what a server run does).
 
-With --start (Linux), throughput scenarios also report CPU time per run of each
-process (API, worker, Temporal server, this client), read from /proc.
+With --start, throughput scenarios also report CPU time per run of each process
+(API, worker, Temporal server, this client), read with psutil.
 
 Every loop has a fixed count and every run a timeout, so the script cannot hang.
 It exits 1 if any run failed (and says which and why), 2 if the server did not start.
@@ -32,15 +32,11 @@ import argparse
 import asyncio
 import importlib.util
 import json
-import math
 import os
 import platform
 import shlex
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +49,9 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+import psutil
+
+from steadygraph.dev.deployment import DevServer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "examples" / "langgraph.json"
@@ -107,7 +106,7 @@ class Scenario:
             "concurrency": self.concurrency,
             "counted": self.counted,
             "median_ms": statistics.median(lat) if lat else None,
-            "p95_ms": percentile(lat, 95),
+            "p95_ms": p95(lat),
             "min_ms": lat[0] if lat else None,
             "max_ms": lat[-1] if lat else None,
             "wall_s": self.wall_s,
@@ -121,12 +120,12 @@ class Scenario:
         return {name: seconds * 1000 / self.ok for name, seconds in self.cpu_s.items()}
 
 
-def percentile(sorted_values: list[float], pct: float) -> float | None:
-    """Nearest-rank percentile: an observed value, no interpolation (p95 of 50 = 48th)."""
-    if not sorted_values:
-        return None
-    rank = math.ceil(pct / 100 * len(sorted_values))
-    return sorted_values[max(rank, 1) - 1]
+def p95(values: list[float]) -> float | None:
+    """The 95th percentile, interpolated between the two nearest observations."""
+    if len(values) < 2:
+        return values[0] if values else None
+    # "inclusive": the observations span the whole range (numpy's default method).
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
 # ---------------------------------------------------------------------------
@@ -135,49 +134,37 @@ def percentile(sorted_values: list[float], pct: float) -> float | None:
 CpuSample = Callable[[], dict[str, float]]
 
 
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 def own_cpu() -> dict[str, float]:
-    return {"bench client": time.process_time()}
+    return {"bench client": _cpu_seconds(psutil.Process())}
 
 
-def _proc_cpu_seconds(pid: int) -> float:
-    # /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks; the
-    # command name (field 2) may contain spaces, so split after its closing paren.
-    text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _proc_children(pid: int) -> list[int]:
-    children: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children += [int(c) for c in (task / "children").read_text().split()]
-    return children
-
-
-def _proc_label(pid: int, root: int) -> str:
-    if pid == root:
+def _role(process: psutil.Process, root: psutil.Process) -> str:
+    if process.pid == root.pid:
         return "api (dev process)"  # `steadygraph dev` serves the API itself
-    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    if b"start-dev" in args:
+    args = process.cmdline()
+    if "start-dev" in args:
         return "temporal server"
-    if b"worker" in args:
+    if "worker" in args:
         return "worker"
-    return Path(args[0].decode(errors="replace")).name
+    return process.name()
 
 
-def tree_cpu(root: int) -> CpuSample:
+def tree_cpu(root_pid: int) -> CpuSample:
     """CPU seconds of `steadygraph dev` and its children, by role, plus this process."""
+    root = psutil.Process(root_pid)
 
     def sample() -> dict[str, float]:
         totals = own_cpu()
-        pending = [root]
-        while pending:
-            pid = pending.pop()
+        for process in [root, *root.children(recursive=True)]:
             try:
-                label = _proc_label(pid, root)
-                totals[label] = totals.get(label, 0.0) + _proc_cpu_seconds(pid)
-                pending += _proc_children(pid)
-            except (OSError, ValueError):
+                label = _role(process, root)
+                totals[label] = totals.get(label, 0.0) + _cpu_seconds(process)
+            except psutil.Error:
                 continue  # exited between listing and reading: its CPU is lost, rarely
         return totals
 
@@ -398,9 +385,9 @@ async def server_scenarios(
     client = get_client(
         url=url,
         api_key=None,
-        timeout=httpx.Timeout(connect=5, read=args.timeout + 5, write=30, pool=args.timeout),
+        timeout=(5, args.timeout + 5, 30, args.timeout),  # connect, read, write, pool
     )
-    run_input = {"messages": [{"role": "human", "content": QUESTION}]}
+    run_input: dict[str, Any] = {"messages": [{"role": "human", "content": QUESTION}]}
 
     async def new_thread() -> str:
         thread = await client.threads.create()
@@ -415,6 +402,7 @@ async def server_scenarios(
         if problem is None:
             return None
         # A failed run is worth one more request to say why; its time is discarded anyway.
+        status: str
         try:
             status = (await client.runs.get(thread_id, run["run_id"]))["status"]
         except Exception as exc:
@@ -475,110 +463,23 @@ async def floor_scenarios(agent: ModuleType, args: argparse.Namespace) -> list[S
 # --start: a throwaway `steadygraph dev`
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class DevServer:
-    process: subprocess.Popen[bytes]
-    url: str
-    data_dir: Path
-    log_path: Path
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
-
-
-def _die_with_parent() -> None:
-    # Linux: if this script is killed (even by SIGKILL), the kernel sends the dev
-    # server SIGTERM, and `dev` stops its worker and Temporal in turn. Nothing leaks.
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def start_dev_server(startup_timeout_s: float) -> DevServer:
-    data_dir = Path(tempfile.mkdtemp(prefix="steadygraph-bench-"))
-    port, temporal_port = free_port(), free_port()
-    env = dict(os.environ)
-    # The embedded Temporal and a SQLite database in data_dir, whatever the shell
-    # has set: a benchmark must not write 250 threads into someone's real database.
-    for name in (
-        "TEMPORAL_ADDRESS",
-        "STEADYGRAPH_DATABASE_URL",
-        "DATABASE_URL",
-        "STEADYGRAPH_HOST",
-        "STEADYGRAPH_PORT",
-    ):
-        env.pop(name, None)
-    command = [
-        sys.executable,
-        "-P",
-        "-m",
-        "steadygraph",
-        "dev",
-        "--config",
-        str(EXAMPLE_CONFIG),
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--temporal-port",
-        str(temporal_port),
-        "--no-temporal-ui",
-    ]
-    print(f"starting: {shlex.join(command)}", flush=True)
-    log_path = data_dir / "dev.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-        )
-    server = DevServer(process, f"http://127.0.0.1:{port}", data_dir, log_path)
-    print(f"  pid {process.pid}, log {log_path}", flush=True)
-    deadline = time.monotonic() + startup_timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if httpx.get(f"{server.url}/ok", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_dev_server(server, keep_data=True)
-    code = process.returncode
-    raise RuntimeError(
-        f"steadygraph dev did not answer GET /ok within {startup_timeout_s:g} s "
-        f"(exit code {code}); log {log_path}:\n{server.log_tail()}"
+    """`steadygraph dev` on the example project, on free loopback ports, with the
+    embedded Temporal and SQLite in a temporary data dir."""
+    server = DevServer(
+        data_dir=Path(tempfile.mkdtemp(prefix="steadygraph-bench-")),
+        config=EXAMPLE_CONFIG,
+        startup_timeout_s=startup_timeout_s,
     )
+    print(f"starting: {shlex.join(server.command)}", flush=True)
+    server.start()
+    assert server.process is not None
+    print(f"  pid {server.process.pid}, log {server.log_path}", flush=True)
+    return server
 
 
-def stop_dev_server(server: DevServer, *, keep_data: bool = False, timeout_s: float = 30) -> None:
-    """SIGTERM by PID, then SIGKILL if it has not exited after `timeout_s`."""
-    process = server.process
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            print(f"  pid {process.pid} ignored SIGTERM for {timeout_s:g} s: SIGKILL", flush=True)
-            process.kill()
-            process.wait()
+def stop_dev_server(server: DevServer, *, keep_data: bool = False) -> None:
+    server.stop(timeout=30)
     if not keep_data:
         shutil.rmtree(server.data_dir, ignore_errors=True)
 
@@ -732,16 +633,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
             url = server.url
+            pid = server.process.pid if server.process else None
             keep_data = True  # unless the server part completes without a failure
             try:
                 # Only a server started here can have its processes' CPU counted.
-                cpu = tree_cpu(server.process.pid) if Path("/proc").is_dir() else None
+                cpu = tree_cpu(pid) if pid else None
                 scenarios += asyncio.run(_server_part(url, args, agent.SF_ANSWER, cpu))
                 keep_data = any(s.failures or s.skipped for s in scenarios)
             finally:
                 # Stopped before the floor, so the floor runs on an idle machine.
                 stop_dev_server(server, keep_data=keep_data)
-                print(f"  stopped steadygraph dev (pid {server.process.pid})", flush=True)
+                print(f"  stopped steadygraph dev (pid {pid})", flush=True)
                 if keep_data:
                     print(f"  kept its data dir and log for a post-mortem: {server.data_dir}")
         else:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from steadygraph.config.project import ConfigError, load_project
-from steadygraph.config.settings import Settings
+from steadygraph.config.settings import Settings, SettingsError
 from steadygraph.dev.processes import spawn, stop
 
 log = logging.getLogger("steadygraph")
@@ -221,8 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     for noisy in ("temporalio", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    settings = _settings(args)
     try:
+        settings = _settings(args)
         load_project(settings.config_path)  # fail fast, with the entry named
         if args.command == "dev":
             _dev(settings, args)
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
             _serve_api(settings)
         else:
             _run_worker(settings, args.ready_file)
-    except ConfigError as exc:
+    except (ConfigError, SettingsError) as exc:
         print(f"steadygraph: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
@@ -19,7 +20,9 @@ from steadygraph.storage import ACTIVE_RUN_STATUSES
 
 router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["Thread Runs"])
 
-SSE = {200: {"description": "Server-Sent Events", "content": {"text/event-stream": {}}}}
+SSE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Server-Sent Events", "content": {"text/event-stream": {}}}
+}
 
 
 def content_location(response: Response, run: dict[str, Any]) -> None:
@@ -35,7 +38,9 @@ async def existing_run(ctx: AppContext, thread_id: str, run_id: str) -> dict[str
     return run
 
 
-def disconnect_handler(ctx: AppContext, run: dict[str, Any], cancel: bool):  # type: ignore[no-untyped-def]
+def disconnect_handler(
+    ctx: AppContext, run: dict[str, Any], cancel: bool
+) -> Callable[[], Coroutine[Any, Any, None]] | None:
     if not cancel:
         return None
 

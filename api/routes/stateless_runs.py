@@ -59,7 +59,7 @@ async def cancel_many(
     action: Literal["interrupt", "rollback"] = "interrupt",
 ) -> Response:
     if body.status is not None:
-        statuses = ["pending", "running"] if body.status == "all" else [body.status]
+        statuses: list[str] = ["pending", "running"] if body.status == "all" else [body.status]
         runs = await ctx.storage.runs_with_status(statuses)
     elif body.thread_id and body.run_ids:
         thread_id = require_uuid(body.thread_id, "thread")

@@ -25,7 +25,7 @@ def get_store(request: Request) -> BaseStore:
 
 Store = Annotated[BaseStore, Depends(get_store)]
 
-_INVALID = {422: {"model": ErrorBody}}
+_INVALID: dict[int | str, dict[str, Any]] = {422: {"model": ErrorBody}}
 
 
 # --- namespaces -------------------------------------------------------------------

@@ -127,6 +127,7 @@ async def _existing(ctx: Ctx, thread_id: str) -> str:
 async def create_thread(ctx: Ctx, body: ThreadCreate | None = Body(None)) -> Any:
     body = body or ThreadCreate()
     thread_id = require_uuid(body.thread_id, "thread") if body.thread_id else new_id()
+    thread: dict[str, Any] | None
     try:
         thread = await ctx.storage.create_thread(
             thread_id,

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values
+
 __all__ = [
     "ConfigError",
     "GraphSpec",
     "ProjectConfig",
     "load_project",
-    "parse_dotenv",
 ]
 
 DEFAULT_CONFIG_NAME = "langgraph.json"
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
 
 class ConfigError(Exception):
@@ -241,78 +241,22 @@ def _parse_env(value: object, base_dir: Path, where: str) -> dict[str, str]:
 
 
 def _read_env_file(name: str, base_dir: Path, where: str) -> dict[str, str]:
+    """Read a .env file the way LangGraph's CLI does, with python-dotenv.
+
+    Without ``${VAR}`` interpolation: the API process and the workers must read the
+    same values, and interpolating against the reading process's environment would
+    make them differ. A line python-dotenv cannot parse is skipped with its warning;
+    a bare ``KEY`` (no ``=``) sets nothing, as with ``load_dotenv``.
+    """
     file = _resolve(base_dir, name)
     label = f"{where}: env file {name}"
     if not file.is_file():
         raise ConfigError(f"{label} not found (looked in {file})")
     try:
-        text = file.read_text(encoding="utf-8")
+        values = dotenv_values(file, interpolate=False, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{label}: cannot read: {exc}") from exc
-    return parse_dotenv(text, label)
-
-
-def parse_dotenv(text: str, label: str = ".env") -> dict[str, str]:
-    """Parse dotenv text: KEY=VALUE lines, '#' comments, quotes, optional ``export ``.
-
-    Deliberately small (no ``${VAR}`` interpolation, no multi-line values): the API
-    process and the workers must read the same values, and interpolating against the
-    reading process's environment would make them differ.
-    """
-    env: dict[str, str] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        parsed = _parse_dotenv_line(line, f"{label}: line {lineno}")
-        if parsed is not None:
-            env[parsed[0]] = parsed[1]
-    return env
-
-
-def _parse_dotenv_line(line: str, label: str) -> tuple[str, str] | None:
-    stripped = line.strip()
-    if not stripped or stripped.startswith("#"):
-        return None
-    if stripped.startswith("export "):
-        stripped = stripped[len("export ") :].lstrip()
-    key, sep, rest = stripped.partition("=")
-    key = key.strip()
-    if not sep or not _ENV_KEY.fullmatch(key):
-        raise ConfigError(f"{label}: expected KEY=VALUE, got {line.strip()!r}")
-    return key, _parse_dotenv_value(rest.strip(), label)
-
-
-def _parse_dotenv_value(raw: str, label: str) -> str:
-    if raw[:1] in ("'", '"'):
-        quote = raw[0]
-        end = _closing_quote(raw, quote)
-        if end < 0:
-            raise ConfigError(f"{label}: unterminated {quote} quote")
-        trailing = raw[end + 1 :].strip()
-        if trailing and not trailing.startswith("#"):
-            raise ConfigError(f"{label}: unexpected text after quoted value: {trailing!r}")
-        body = raw[1:end]
-        return _unescape_double(body) if quote == '"' else body
-    # Unquoted: an inline comment needs whitespace before '#', like python-dotenv/shells.
-    value = re.split(r"\s+#", raw, maxsplit=1)[0]
-    return value.strip()
-
-
-def _closing_quote(raw: str, quote: str) -> int:
-    i = 1
-    while i < len(raw):
-        if raw[i] == "\\" and quote == '"':
-            i += 2
-            continue
-        if raw[i] == quote:
-            return i
-        i += 1
-    return -1
-
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
-
-
-def _unescape_double(body: str) -> str:
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(0)), body)
+    return {key: value for key, value in values.items() if value is not None}
 
 
 # --- dependencies -------------------------------------------------------------------

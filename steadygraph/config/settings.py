@@ -2,29 +2,22 @@
 
 One dataclass is shared by the API, the worker and `dev`, so every knob has one
 name and one default. Environment variable names are listed next to each field
-and in README.md.
+and in README.md; :class:`Environment` reads and validates them.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = _env(name)
-    return float(raw) if raw is not None else default
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = _env(name)
-    return int(raw) if raw is not None else default
+class SettingsError(ValueError):
+    """An environment variable with a value Steadygraph cannot use; the message is one
+    line naming the variable, meant to be printed as-is."""
 
 
 @dataclass(frozen=True)
@@ -58,30 +51,23 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        step = StepPolicy(
-            max_attempts=_env_int("STEADYGRAPH_STEP_MAX_ATTEMPTS", 3),
-            initial_interval_s=_env_float("STEADYGRAPH_STEP_RETRY_INTERVAL", 1.0),
-            timeout_s=_env_float("STEADYGRAPH_STEP_TIMEOUT", 3600.0),
-            heartbeat_timeout_s=_env_float("STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT", 10.0),
-        )
-        return cls(
-            config_path=Path(_env("STEADYGRAPH_CONFIG", "langgraph.json") or ""),
-            host=_env("STEADYGRAPH_HOST", "127.0.0.1") or "127.0.0.1",
-            port=_env_int("STEADYGRAPH_PORT", 8123),
-            data_dir=Path(_env("STEADYGRAPH_DATA_DIR", ".steadygraph") or ""),
-            database_url=_env("STEADYGRAPH_DATABASE_URL") or _env("DATABASE_URL"),
-            temporal_address=_env("TEMPORAL_ADDRESS"),
-            temporal_namespace=_env("TEMPORAL_NAMESPACE", "default") or "default",
-            temporal_api_key=_env("TEMPORAL_API_KEY"),
-            temporal_tls=(_env("TEMPORAL_TLS", "0") or "0").lower() in ("1", "true", "yes"),
-            temporal_ui_url=_env("STEADYGRAPH_TEMPORAL_UI_URL"),
-            task_queue=_env("STEADYGRAPH_TASK_QUEUE", "steadygraph") or "steadygraph",
-            step=step,
-            max_concurrent_steps=_env_int("STEADYGRAPH_MAX_CONCURRENT_STEPS", 100),
-            ttl_sweep_s=_env_float("STEADYGRAPH_TTL_SWEEP_INTERVAL", 60.0),
-        )
+        """Settings from the environment; unset or empty variables keep the defaults.
 
-    def with_overrides(self, **changes: object) -> Settings:
+        Raises SettingsError naming the variable whose value is unusable.
+        """
+        try:
+            environment = Environment()
+        except ValidationError as exc:
+            raise SettingsError(_one_line(exc)) from None
+        values = environment.model_dump(exclude_unset=True)
+        step = {
+            name.removeprefix("step_"): values.pop(name)
+            for name in list(values)
+            if name.startswith("step_")
+        }
+        return cls(**values, step=StepPolicy(**step))
+
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     @property
@@ -100,7 +86,57 @@ class Settings:
 
     @property
     def is_postgres(self) -> bool:
-        return bool(self.database_url) and self.database_url.startswith("postgres")
+        return self.database_url is not None and self.database_url.startswith("postgres")
+
+
+def _env(*names: str) -> Any:
+    """A field read from these variables (the first one set wins); the default,
+    None, means "not set": Settings' own default applies."""
+    return Field(None, validation_alias=AliasChoices(*names) if len(names) > 1 else names[0])
+
+
+class Environment(BaseSettings):
+    """The environment variables Steadygraph reads, parsed and checked.
+
+    Only the variables that are set (and not empty) reach Settings, so each default
+    lives in one place, the Settings dataclass. ``step_<name>`` is ``StepPolicy.<name>``.
+    """
+
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore")
+
+    config_path: Path | None = _env("STEADYGRAPH_CONFIG")
+    host: str | None = _env("STEADYGRAPH_HOST")
+    port: int | None = Field(None, ge=0, le=65535, validation_alias="STEADYGRAPH_PORT")
+    data_dir: Path | None = _env("STEADYGRAPH_DATA_DIR")
+    database_url: str | None = _env("STEADYGRAPH_DATABASE_URL", "DATABASE_URL")
+    temporal_address: str | None = _env("TEMPORAL_ADDRESS")
+    temporal_namespace: str | None = _env("TEMPORAL_NAMESPACE")
+    temporal_api_key: str | None = _env("TEMPORAL_API_KEY")
+    temporal_tls: bool | None = _env("TEMPORAL_TLS")
+    temporal_ui_url: str | None = _env("STEADYGRAPH_TEMPORAL_UI_URL")
+    task_queue: str | None = _env("STEADYGRAPH_TASK_QUEUE")
+    step_max_attempts: int | None = Field(
+        None, ge=1, validation_alias="STEADYGRAPH_STEP_MAX_ATTEMPTS"
+    )
+    step_initial_interval_s: float | None = Field(
+        None, gt=0, validation_alias="STEADYGRAPH_STEP_RETRY_INTERVAL"
+    )
+    step_timeout_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_STEP_TIMEOUT")
+    step_heartbeat_timeout_s: float | None = Field(
+        None, gt=0, validation_alias="STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT"
+    )
+    max_concurrent_steps: int | None = Field(
+        None, ge=1, validation_alias="STEADYGRAPH_MAX_CONCURRENT_STEPS"
+    )
+    ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
+
+
+def _one_line(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        name = ".".join(str(part) for part in error["loc"])
+        problems.append(f"{name}={error['input']!r}: {error['msg']}")
+    return "invalid environment variable " + "; ".join(problems)
 
 
 def to_async_url(url: str) -> str:

@@ -37,6 +37,7 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleDescription,
+    ScheduleListActionStartWorkflow,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
@@ -654,7 +655,12 @@ async def _listed(
             raise _unavailable(again) from again
     found = []
     for entry in entries:
-        if entry.schedule is None or entry.schedule.action.workflow != CRON_WORKFLOW:
+        if entry.schedule is None:
+            continue
+        action = entry.schedule.action
+        if not isinstance(action, ScheduleListActionStartWorkflow):
+            continue
+        if action.workflow != CRON_WORKFLOW:
             continue
         identity = await entry.memo_value(IDENTITY_MEMO, None)
         if not _ours(services, identity):

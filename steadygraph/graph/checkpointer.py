@@ -33,13 +33,13 @@ async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointS
 
     path = Path(settings.checkpoint_url)
     path.parent.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
-        await saver.setup()
+    async with AsyncSqliteSaver.from_conn_string(str(path)) as sqlite_saver:
+        await sqlite_saver.setup()
         # setup() turns on WAL; with WAL, NORMAL still survives a killed
         # process (only an OS crash can lose the newest commits) and saves an
         # fsync per checkpoint write.
-        await saver.conn.execute("PRAGMA synchronous=NORMAL")
-        yield saver
+        await sqlite_saver.conn.execute("PRAGMA synchronous=NORMAL")
+        yield sqlite_saver
 
 
 async def delete_run_checkpoints(saver: BaseCheckpointSaver, thread_id: str, run_id: str) -> None:

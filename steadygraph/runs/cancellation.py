@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 from steadygraph.services import Services
 from steadygraph.storage import ACTIVE_RUN_STATUSES
 from steadygraph.workflows import RunWorkflow, ThreadWorkflow
-from steadygraph.workflows.models import CancelOutcome, CancelRequest, thread_workflow_id
+from steadygraph.workflows.models import CancelRequest, thread_workflow_id
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,9 @@ async def cancel_run(ctx: Services, run: dict[str, Any], action: str) -> None:
     run_id = run["run_id"]
     thread_workflow = ctx.temporal.get_workflow_handle(thread_workflow_id(run["thread_id"]))
     try:
+        # The result type comes from cancel_run's annotation.
         outcome = await thread_workflow.execute_update(
-            ThreadWorkflow.cancel_run, CancelRequest(run_id, action), result_type=CancelOutcome
+            ThreadWorkflow.cancel_run, CancelRequest(run_id, action)
         )
         if outcome.found:
             return

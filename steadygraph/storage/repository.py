@@ -8,7 +8,7 @@ LangGraph Server returns.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -308,7 +308,7 @@ class Storage:
         self,
         thread_id: str,
         head: Mapping[str, Any],
-        new_states: list[Mapping[str, Any]],
+        new_states: Sequence[Mapping[str, Any]],
         head_with_subgraphs: Mapping[str, Any] | None = None,
     ) -> None:
         """After a super-step: the thread's head state and the states of the

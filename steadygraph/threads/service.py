@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 
 from steadygraph.crons.service import delete_thread_crons
 from steadygraph.errors import Invalid, NotFound, ServiceError
@@ -18,7 +18,7 @@ from steadygraph.runs.cancellation import cancel_run
 from steadygraph.runs.submission import start_thread_workflow
 from steadygraph.services import Services
 from steadygraph.workflows import ThreadWorkflow
-from steadygraph.workflows.models import StateUpdate, StateUpdateResult
+from steadygraph.workflows.models import StateUpdate
 
 _DELETE_WAIT_S = 30.0
 
@@ -55,10 +55,11 @@ async def update_state(
             ThreadWorkflow.update_state,
             StateUpdate(thread_id, graph_id, values, as_node, checkpoint_id, supersteps),
             start_workflow_operation=start,
-            result_type=StateUpdateResult,
         )
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause.cause if exc.cause is not None and exc.cause.cause else exc.cause
+        cause = exc.cause
+        if isinstance(cause, FailureError) and cause.cause is not None:
+            cause = cause.cause
         detail = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
         kind = cause.type if isinstance(cause, ApplicationError) else ""
         raise BadRequest(f"{kind}: {detail}" if kind else detail) from exc

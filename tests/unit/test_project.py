@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from steadygraph.config.project import ConfigError, GraphSpec, load_project, parse_dotenv
+from steadygraph.config.project import ConfigError, GraphSpec, load_project
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -95,6 +95,19 @@ def test_env_as_dict(tmp_path: Path) -> None:
     assert load_project(path).env == {"A": "1", "B": ""}
 
 
+def _env_file_values(tmp_path: Path, dotenv: str | bytes) -> dict[str, str]:
+    (tmp_path / "config").mkdir(exist_ok=True)
+    env_file = tmp_path / "config" / ".env"
+    if isinstance(dotenv, bytes):
+        env_file.write_bytes(dotenv)
+    else:
+        env_file.write_text(dotenv)
+    path = write_project(
+        tmp_path, {"graphs": {"g": "./g.py:graph"}, "env": "./config/.env"}, files={"g.py": ""}
+    )
+    return load_project(path).env
+
+
 def test_env_as_file(tmp_path: Path) -> None:
     dotenv = "\n".join(
         [
@@ -108,15 +121,16 @@ def test_env_as_file(tmp_path: Path) -> None:
             "SINGLE='single # kept'",
             'DOUBLE="line1\\nline2 \\"q\\""',
             "EMPTY=",
+            # Read as python-dotenv reads it (LangGraph's CLI does), but without
+            # interpolation: every process must see the same values.
+            "REF=${PLAIN}",
+            'MULTI="first',
+            'second"',
+            "BARE_KEY",
         ]
     )
-    path = write_project(
-        tmp_path,
-        {"graphs": {"g": "./g.py:graph"}, "env": "./config/.env"},
-        files={"g.py": "", "config/.env": dotenv},
-    )
 
-    assert load_project(path).env == {
+    assert _env_file_values(tmp_path, dotenv) == {
         "PLAIN": "value",
         "EXPORTED": "yes",
         "SPACED": "padded value",
@@ -125,14 +139,24 @@ def test_env_as_file(tmp_path: Path) -> None:
         "SINGLE": "single # kept",
         "DOUBLE": 'line1\nline2 "q"',
         "EMPTY": "",
+        "REF": "${PLAIN}",
+        "MULTI": "first\nsecond",
     }
 
 
-def test_parse_dotenv_rejects_garbage() -> None:
-    with pytest.raises(ConfigError, match=r"\.env: line 2: expected KEY=VALUE"):
-        parse_dotenv("OK=1\nnot a pair\n")
-    with pytest.raises(ConfigError, match="unterminated"):
-        parse_dotenv('A="open')
+def test_env_file_lines_python_dotenv_cannot_parse_are_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    values = _env_file_values(tmp_path, "OK=1\nnot a pair\nLAST=2\n")
+
+    assert values == {"OK": "1", "LAST": "2"}
+    assert "line 2" in caplog.text
+
+
+def test_env_file_not_utf8_is_named(tmp_path: Path) -> None:
+    expected = r"langgraph\.json: env file \./config/\.env: cannot read"
+    with pytest.raises(ConfigError, match=expected):
+        _env_file_values(tmp_path, b"A=\xff\n")
 
 
 GOOD_GRAPHS = {"agent": "./agent.py:graph"}

@@ -1,0 +1,229 @@
+"""Steadygraph's own processes started from Python, for the tests and the benchmark:
+`steadygraph api` + `steadygraph worker` against a Temporal server (a deployment), or
+an all-in-one `steadygraph dev`. Each listens on a free loopback port, logs to a file
+in its data dir and is stopped by its own PID."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from steadygraph.dev.processes import spawn, stop
+from steadygraph.dev.temporal_server import free_port
+
+# A throwaway `dev` keeps Temporal and SQLite in its data dir, whatever the calling
+# shell has set: it must never write into someone's real database or cluster.
+_DEV_IGNORES = ("TEMPORAL_ADDRESS", "STEADYGRAPH_DATABASE_URL", "DATABASE_URL")
+
+
+def steadygraph_command(*args: str) -> list[str]:
+    """`steadygraph ARGS` run by this Python; -P keeps the cwd off sys.path."""
+    return [sys.executable, "-P", "-m", "steadygraph", *args]
+
+
+def wait_until(
+    predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.1
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def http_ok(url: str) -> bool:
+    """Whether the API at `url` answers GET /ok."""
+    try:
+        return httpx.get(f"{url}/ok", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _log_tail(path: Path, chars: int = 4000) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+
+@dataclass
+class Deployment:
+    """`steadygraph api` + `steadygraph worker` as separate processes, as in production.
+
+    `extra_env` is laid over the process environment and the variables set here.
+    """
+
+    temporal_address: str
+    data_dir: Path
+    config: Path
+    task_queue: str = field(default_factory=lambda: f"deployment-{uuid.uuid4().hex[:8]}")
+    port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    api: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            STEADYGRAPH_CONFIG=str(self.config),
+            STEADYGRAPH_DATA_DIR=str(self.data_dir),
+            STEADYGRAPH_TASK_QUEUE=self.task_queue,
+            TEMPORAL_ADDRESS=self.temporal_address,
+            STEADYGRAPH_HOST="127.0.0.1",
+            STEADYGRAPH_PORT=str(self.port),
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _log(self, name: str) -> IO[bytes]:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return open(self.data_dir / f"{name}.log", "ab")
+
+    def start_api(self) -> None:
+        with self._log("api") as log:
+            api = spawn(
+                steadygraph_command("api"),
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.api = api
+        wait_until(lambda: http_ok(self.url) or api.poll() is not None, 60, "the API")
+        if api.poll() is not None:
+            raise RuntimeError(f"API exited: {self.read_log('api')}")
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        ready = self.data_dir / f"worker-{uuid.uuid4().hex}.ready"
+        with self._log("worker") as log:
+            worker = spawn(
+                steadygraph_command("worker", "--ready-file", str(ready)),
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        wait_until(lambda: ready.exists() or worker.poll() is not None, 60, "the worker")
+        if worker.poll() is not None:
+            raise RuntimeError(f"worker exited: {self.read_log('worker')}")
+        self.workers.append(worker)
+        return worker
+
+    def kill_worker(self, worker: subprocess.Popen[bytes]) -> None:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        self.workers.remove(worker)
+
+    def start(self) -> Deployment:
+        self.start_worker()
+        self.start_api()
+        return self
+
+    def stop(self) -> None:
+        if self.api is not None:
+            stop(self.api)
+            self.api = None
+        for worker in self.workers:
+            stop(worker)
+        self.workers.clear()
+
+    def read_log(self, name: str) -> str:
+        return _log_tail(self.data_dir / f"{name}.log")
+
+
+@dataclass
+class DevServer:
+    """`steadygraph dev`: embedded Temporal + worker + API in one command, headless,
+    with its state (Temporal's and SQLite's) in `data_dir`.
+
+    `extra_env` is laid over the process environment, less the variables that would
+    point `dev` at an outside Temporal server or database.
+    """
+
+    data_dir: Path
+    config: Path
+    port: int = field(default_factory=free_port)
+    temporal_port: int = field(default_factory=free_port)
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    startup_timeout_s: float = 90.0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "dev.log"
+
+    @property
+    def command(self) -> list[str]:
+        return steadygraph_command(
+            "dev",
+            "--config",
+            str(self.config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--temporal-port",
+            str(self.temporal_port),
+            "--no-temporal-ui",
+        )
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _DEV_IGNORES}
+        env.update(self.extra_env)
+        return env
+
+    def start(self) -> DevServer:
+        """Start it and wait for GET /ok; RuntimeError with the log's end if it does not
+        answer within `startup_timeout_s` (the process is stopped then)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            process = spawn(
+                self.command,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.process = process
+        try:
+            wait_until(
+                lambda: http_ok(self.url) or process.poll() is not None,
+                self.startup_timeout_s,
+                "steadygraph dev",
+            )
+        except TimeoutError:
+            pass
+        if not http_ok(self.url):
+            self.stop()
+            raise RuntimeError(
+                f"steadygraph dev did not answer GET /ok within {self.startup_timeout_s:g} s "
+                f"(exit code {process.returncode}); log {self.log_path}:\n{self.read_log()}"
+            )
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM by PID (`dev` stops its worker and Temporal), SIGKILL after `timeout`."""
+        if self.process is not None:
+            stop(self.process, timeout=timeout)
+            self.process = None
+
+    def read_log(self) -> str:
+        return _log_tail(self.log_path)

@@ -1,0 +1,103 @@
+"""Settings from environment variables (steadygraph.config.settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from steadygraph.config.settings import Settings, SettingsError, StepPolicy
+
+VARIABLES = {
+    "STEADYGRAPH_CONFIG": "/srv/langgraph.json",
+    "STEADYGRAPH_HOST": "0.0.0.0",
+    "STEADYGRAPH_PORT": "9000",
+    "STEADYGRAPH_DATA_DIR": "/var/lib/steadygraph",
+    "STEADYGRAPH_DATABASE_URL": "postgresql://db/steadygraph",
+    "TEMPORAL_ADDRESS": "temporal:7233",
+    "TEMPORAL_NAMESPACE": "prod",
+    "TEMPORAL_API_KEY": "key",
+    "TEMPORAL_TLS": "1",
+    "STEADYGRAPH_TEMPORAL_UI_URL": "https://ui",
+    "STEADYGRAPH_TASK_QUEUE": "q",
+    "STEADYGRAPH_STEP_MAX_ATTEMPTS": "5",
+    "STEADYGRAPH_STEP_RETRY_INTERVAL": "0.5",
+    "STEADYGRAPH_STEP_TIMEOUT": "60",
+    "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "4",
+    "STEADYGRAPH_MAX_CONCURRENT_STEPS": "7",
+    "STEADYGRAPH_TTL_SWEEP_INTERVAL": "2.5",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [*VARIABLES, "DATABASE_URL"]:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_without_variables() -> None:
+    assert Settings.from_env() == Settings()
+
+
+def test_every_variable_reaches_its_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in VARIABLES.items():
+        monkeypatch.setenv(name, value)
+
+    assert Settings.from_env() == Settings(
+        config_path=Path("/srv/langgraph.json"),
+        host="0.0.0.0",
+        port=9000,
+        data_dir=Path("/var/lib/steadygraph"),
+        database_url="postgresql://db/steadygraph",
+        temporal_address="temporal:7233",
+        temporal_namespace="prod",
+        temporal_api_key="key",
+        temporal_tls=True,
+        temporal_ui_url="https://ui",
+        task_queue="q",
+        step=StepPolicy(
+            max_attempts=5, initial_interval_s=0.5, timeout_s=60.0, heartbeat_timeout_s=4.0
+        ),
+        max_concurrent_steps=7,
+        ttl_sweep_s=2.5,
+    )
+
+
+def test_empty_variables_keep_defaults_and_database_url_falls_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STEADYGRAPH_PORT", "")
+    monkeypatch.setenv("STEADYGRAPH_DATABASE_URL", "")
+    monkeypatch.setenv("DATABASE_URL", "postgres://fallback/db")
+
+    settings = Settings.from_env()
+
+    assert settings.port == 8123
+    assert settings.database_url == "postgres://fallback/db"
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("STEADYGRAPH_PORT", "abc"),
+        ("STEADYGRAPH_PORT", "70000"),
+        ("STEADYGRAPH_STEP_MAX_ATTEMPTS", "-1"),
+        ("STEADYGRAPH_STEP_TIMEOUT", "0"),
+        ("TEMPORAL_TLS", "maybe"),
+    ],
+)
+def test_unusable_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=f"^invalid environment variable {name}='{value}': "):
+        Settings.from_env()
+
+
+def test_cli_overrides_win_and_none_means_not_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STEADYGRAPH_PORT", "9000")
+    monkeypatch.setenv("STEADYGRAPH_HOST", "0.0.0.0")
+
+    settings = Settings.from_env().with_overrides(port=9100, host=None)
+
+    assert (settings.port, settings.host) == (9100, "0.0.0.0")
