@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from steadygraph.storage.thread_state_schema import thread_checkpoints
+from steadygraph.storage.schema import thread_checkpoints
 
 
 def _created(state: Mapping[str, Any]) -> datetime | None:

@@ -20,8 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from steadygraph.storage.assistants import AssistantRepository
 from steadygraph.storage.checkpoint_states import CheckpointStates, retarget
-from steadygraph.storage.schema import run_events, runs, threads
-from steadygraph.storage.thread_state_schema import thread_checkpoints
+from steadygraph.storage.schema import run_events, runs, thread_checkpoints, threads
 
 ACTIVE_RUN_STATUSES = ("pending", "running")
 
