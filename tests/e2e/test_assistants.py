@@ -526,7 +526,7 @@ async def test_metadata_filters_are_json_containment(
 ) -> None:
     """As LangGraph Server's jsonb `@>`: arrays contain elements, `true` is not `1`."""
     both = await create(client, made, name="both", metadata={"test": tag, "tags": ["a", "b"]})
-    one = await create(client, made, name="one", metadata={"test": tag, "tags": ["b"], "n": 1})
+    await create(client, made, name="one", metadata={"test": tag, "tags": ["b"], "n": 1})
     await create(client, made, name="flag", metadata={"test": tag, "tags": "a", "n": True})
 
     async def names(metadata: dict[str, Any]) -> set[str]:
