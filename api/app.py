@@ -24,6 +24,7 @@ from steadygraph.api.routes import store as store_routes
 from steadygraph.config.project import load_project
 from steadygraph.config.settings import Settings
 from steadygraph.graph.checkpointer import open_checkpointer
+from steadygraph.graph.postgres_pool import shared_pool
 from steadygraph.graph.store import check_store_config, open_store
 from steadygraph.ids import system_assistant_id
 from steadygraph.services import Services
@@ -51,11 +52,14 @@ def create_app(settings: Settings) -> FastAPI:
             )
             client = await connect(settings)
             await ensure_search_attributes(client)
-            async with open_checkpointer(settings) as checkpointer:
+            async with (
+                shared_pool(settings) as pool,
+                open_checkpointer(settings, pool=pool) as checkpointer,
+            ):
                 app.state.context = Services(
                     settings, project, storage, client, webhook_policy, checkpointer
                 )
-                async with open_store(settings, project) as store:
+                async with open_store(settings, project, pool=pool) as store:
                     app.state.store = store
                     yield
         finally:

@@ -19,6 +19,7 @@ from steadygraph.config.project import load_project
 from steadygraph.config.settings import Settings
 from steadygraph.graph.checkpointer import open_checkpointer
 from steadygraph.graph.loading import GraphRegistry
+from steadygraph.graph.postgres_pool import shared_pool
 from steadygraph.graph.store import open_store
 from steadygraph.services import Services
 from steadygraph.storage import open_storage
@@ -54,9 +55,10 @@ async def run_worker(
     client = client or await connect(settings)
     try:
         async with (
-            open_checkpointer(settings) as checkpointer,
+            shared_pool(settings) as pool,
+            open_checkpointer(settings, pool=pool) as checkpointer,
             # The API sweeps store TTLs; workers only read and write.
-            open_store(settings, graphs.project, sweep_ttl=False) as store,
+            open_store(settings, graphs.project, sweep_ttl=False, pool=pool) as store,
         ):
             webhook_policy = WebhookPolicy.from_project_raw(
                 graphs.project.raw, where=graphs.project.path.name

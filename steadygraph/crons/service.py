@@ -54,6 +54,7 @@ from steadygraph.ids import new_id, parse_uuid, system_assistant_id
 from steadygraph.runs.request import MultitaskStrategy, RunConfig, RunCreate, StreamMode
 from steadygraph.runs.submission import submit_run
 from steadygraph.services import Services
+from steadygraph.storage.json_filter import contains
 from steadygraph.workflows.cron_workflow import CRON_WORKFLOW, CronFired, CronFiring, CronWorkflow
 from steadygraph.workflows.search_attributes import ASSISTANT_ID, GRAPH_ID, THREAD_ID
 
@@ -686,19 +687,6 @@ async def _read_all(services: Services, cron_ids: list[str]) -> list[dict[str, A
     return [r for r in records if r is not None]
 
 
-def _contains(value: Any, wanted: Any) -> bool:
-    """JSON containment, as LangGraph Server's metadata filters (`@>`)."""
-    if isinstance(wanted, dict):
-        return isinstance(value, dict) and all(
-            k in value and _contains(value[k], v) for k, v in wanted.items()
-        )
-    if isinstance(wanted, list):
-        return isinstance(value, list) and all(
-            any(_contains(item, w) for item in value) for w in wanted
-        )
-    return value == wanted
-
-
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
@@ -724,7 +712,7 @@ async def search_crons(services: Services, query: CronSearch) -> tuple[list[dict
         # Only the full record has these: describe every candidate.
         records = await _read_all(services, [c.cron_id for c in listed])
         if query.metadata:
-            records = [r for r in records if _contains(r["metadata"], query.metadata)]
+            records = [r for r in records if contains(r["metadata"], query.metadata)]
         records.sort(key=lambda r: _sort_key(r[sort_by], sort_by), reverse=descending)
         total = len(records)
         page = records[query.offset : query.offset + query.limit]
@@ -753,7 +741,7 @@ async def count_crons(services: Services, query: CronCount) -> int:
     if not query.metadata:
         return len(listed)
     records = await _read_all(services, [c.cron_id for c in listed])
-    return sum(1 for r in records if _contains(r["metadata"], query.metadata))
+    return sum(1 for r in records if contains(r["metadata"], query.metadata))
 
 
 # ---- a firing ------------------------------------------------------------------------

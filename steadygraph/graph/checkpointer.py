@@ -5,26 +5,28 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from steadygraph.config.settings import Settings
+from steadygraph.graph.postgres_pool import pool_for
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
 
 
 @asynccontextmanager
-async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointSaver]:
+async def open_checkpointer(
+    settings: Settings, *, pool: AsyncConnectionPool | None = None
+) -> AsyncIterator[BaseCheckpointSaver]:
+    """`pool`: a PostgreSQL pool to use (see `postgres_pool.shared_pool`)
+    instead of one of its own; ignored on SQLite."""
     if settings.is_postgres:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-        from psycopg.rows import dict_row
-        from psycopg_pool import AsyncConnectionPool
 
-        async with AsyncConnectionPool(
-            settings.checkpoint_url,
-            max_size=20,
-            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-            open=False,
-        ) as pool:
-            saver = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+        async with pool_for(settings, pool) as connections:
+            saver = AsyncPostgresSaver(connections)  # type: ignore[arg-type]
             await saver.setup()
             yield saver
         return

@@ -5,6 +5,7 @@ default, PostgreSQL (``AsyncPostgresStore``) in production; the API serves the
 `/store` routes from it and the worker hands it to graphs (``runtime.store``).
 Both processes open the same database, so setup is serialised across
 processes: a file lock beside the SQLite file, an advisory lock on PostgreSQL.
+On PostgreSQL the store may share the checkpointer's pool (``pool=``).
 
 ``store.index`` (``dims``, ``embed``, ``fields``) turns on semantic search;
 ``embed`` is either ``"provider:model"`` (needs the ``langchain`` package and
@@ -16,8 +17,6 @@ function: ``"./embeddings.py:embed"`` relative to langgraph.json, or
 
 from __future__ import annotations
 
-import asyncio
-import fcntl
 import importlib
 import importlib.util
 import inspect
@@ -32,7 +31,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, TTLConfig
@@ -41,6 +40,11 @@ from steadygraph.config.project import ConfigError, ProjectConfig, json_type
 from steadygraph.config.settings import Settings
 from steadygraph.dev.embeddings import HashingEmbeddings
 from steadygraph.graph.loading import add_project_to_sys_path, import_file
+from steadygraph.graph.postgres_pool import pool_for
+from steadygraph.storage.locks import STORE_SETUP_LOCK_KEY, advisory_lock, file_lock
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
 
 __all__ = [
     "IndexSpec",
@@ -54,10 +58,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STORE_FILE = "store.sqlite"
-
-# Any constant works; it only has to be the same in every Steadygraph process
-# (and differ from the metadata migrations' key in steadygraph.storage.engine).
-_SETUP_LOCK_KEY = 0x57EAD7
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TTL_NUMBERS = ("default_ttl", "sweep_interval_minutes")
@@ -270,18 +270,27 @@ def _index_config(project: ProjectConfig, index: IndexSpec) -> dict[str, Any]:
 
 @asynccontextmanager
 async def open_store(
-    settings: Settings, project: ProjectConfig, *, sweep_ttl: bool = True
+    settings: Settings,
+    project: ProjectConfig,
+    *,
+    sweep_ttl: bool = True,
+    pool: AsyncConnectionPool | None = None,
 ) -> AsyncIterator[BaseStore]:
     """LangGraph's store for this deployment, set up and ready.
 
     With `store.ttl.sweep_interval_minutes`, a background sweeper deletes expired
     items while the store is open (pass ``sweep_ttl=False`` to leave that to
-    another process; sweeping twice is harmless, only redundant).
+    another process; sweeping twice is harmless, only redundant). `pool`: a
+    PostgreSQL pool to use (see `postgres_pool.shared_pool`) instead of one of
+    its own; ignored on SQLite.
     """
     config = load_store_config(project)
     index = _index_config(project, config.index) if config.index else None
-    opener = _open_postgres if settings.is_postgres else _open_sqlite
-    async with opener(settings, index, config.ttl, project.path.name) as store:
+    if settings.is_postgres:
+        opened = _open_postgres(settings, pool, index, config.ttl, project.path.name)
+    else:
+        opened = _open_sqlite(settings, index, config.ttl)
+    async with opened as store:
         sweeping = bool(sweep_ttl and config.ttl and config.ttl.get("sweep_interval_minutes"))
         if sweeping:
             await store.start_ttl_sweeper()
@@ -294,7 +303,7 @@ async def open_store(
 
 @asynccontextmanager
 async def _open_sqlite(
-    settings: Settings, index: dict[str, Any] | None, ttl: TTLConfig | None, config_name: str
+    settings: Settings, index: dict[str, Any] | None, ttl: TTLConfig | None
 ) -> AsyncIterator[Any]:
     import aiosqlite
     from langgraph.store.sqlite.aio import AsyncSqliteStore
@@ -315,7 +324,7 @@ async def _open_sqlite(
         # setup() reads the schema version and then migrates without a transaction
         # (ALTER TABLE ADD COLUMN among others), so two processes starting together
         # would both apply the same migration; the loser would fail.
-        async with _file_lock(Path(f"{path}.setup.lock")):
+        async with file_lock(f"{path}.setup.lock"):
             await store.setup()
         yield store
 
@@ -405,59 +414,24 @@ def _l1_distance(a: bytes | None, b: bytes | None) -> float | None:
 
 
 @asynccontextmanager
-async def _file_lock(path: Path) -> AsyncIterator[None]:
-    lock = await asyncio.to_thread(open, path, "w")
-    try:
-        # In a thread: the other process may hold the lock for a whole migration.
-        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    finally:
-        lock.close()
-
-
-@asynccontextmanager
 async def _open_postgres(
-    settings: Settings, index: dict[str, Any] | None, ttl: TTLConfig | None, config_name: str
+    settings: Settings,
+    pool: AsyncConnectionPool | None,
+    index: dict[str, Any] | None,
+    ttl: TTLConfig | None,
+    config_name: str,
 ) -> AsyncIterator[Any]:
     from langgraph.store.postgres.aio import AsyncPostgresStore
-    from psycopg.rows import dict_row
-    from psycopg_pool import AsyncConnectionPool
 
-    async with AsyncConnectionPool(
-        settings.checkpoint_url,
-        max_size=20,
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-        open=False,
-    ) as pool:
+    async with pool_for(settings, pool) as connections:
         if index is not None:
-            await _require_pgvector(pool, config_name)
-        store = AsyncPostgresStore(pool, index=index, ttl=ttl)  # type: ignore[arg-type]
+            await _require_pgvector(connections, config_name)
+        store = AsyncPostgresStore(connections, index=index, ttl=ttl)  # type: ignore[arg-type]
         # setup() checks the schema version and then migrates statement by statement
         # (autocommit), so concurrent API and worker start-ups must take turns.
-        async with _advisory_lock(pool, _SETUP_LOCK_KEY):
+        async with advisory_lock(connections, STORE_SETUP_LOCK_KEY):
             await store.setup()
         yield store
-
-
-@asynccontextmanager
-async def _advisory_lock(pool: Any, key: int) -> AsyncIterator[None]:
-    async with pool.connection() as conn:
-        # Polled, not a blocking pg_advisory_lock(): the setup migrations include
-        # CREATE INDEX CONCURRENTLY, which waits for every open transaction, and a
-        # session blocked in pg_advisory_lock() is one; both would wait forever.
-        while True:
-            cursor = await conn.execute("SELECT pg_try_advisory_lock(%s) AS locked", (key,))
-            row = await cursor.fetchone()
-            if row and row["locked"]:
-                break
-            await asyncio.sleep(0.1)
-        try:
-            yield
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 async def _require_pgvector(pool: Any, config_name: str) -> None:

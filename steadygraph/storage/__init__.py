@@ -1,9 +1,16 @@
-"""Metadata storage: assistants, threads, runs (SQLite by default, PostgreSQL in production)."""
+"""Metadata storage: assistants, threads, runs (SQLite by default, PostgreSQL in production).
+
+One schema (`schema.py`), one repository per aggregate (`assistants.py`,
+`threads.py`, `runs.py`, `run_events.py`, `checkpoint_states.py`) behind the
+`Storage` facade, one JSON filter (`json_filter.py`). Refused writes raise the
+service errors of `steadygraph.errors`; reads of a missing row return None.
+"""
 
 from __future__ import annotations
 
 from steadygraph.storage.engine import create_engine, migrate
-from steadygraph.storage.repository import ACTIVE_RUN_STATUSES, Storage, ThreadExistsError
+from steadygraph.storage.facade import Storage
+from steadygraph.storage.threads import ACTIVE_RUN_STATUSES, ThreadExistsError
 
 
 async def open_storage(url: str, *, run_migrations: bool = True) -> Storage:

@@ -7,21 +7,21 @@ writes, so every caller (API routes, start-up) gets the same behaviour.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, cast, delete, func, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from steadygraph.errors import Conflict, NotFound, ServiceError
+from steadygraph.storage.json_filter import contains_clause
 from steadygraph.storage.schema import assistant_versions, assistants, graph_info
+from steadygraph.storage.timestamps import iso, utcnow
 
 SORTABLE = ("assistant_id", "created_at", "updated_at", "name", "graph_id")
 
@@ -30,17 +30,6 @@ BOTH_CONFIGURABLE_AND_CONTEXT = (
     "Context was introduced in LangGraph 0.6.0 and is the long term planned replacement "
     "for configurable."
 )
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(value: datetime) -> str:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
 
 
 def mirror_config_and_context(
@@ -62,38 +51,6 @@ def mirror_config_and_context(
         config["configurable"] = dict(context)
         return config, dict(context)
     return config, dict(context) if context is not None else None
-
-
-def _json_contains(
-    engine: AsyncEngine, column: Any, wanted: Mapping[str, Any]
-) -> ColumnElement[bool]:
-    """JSON containment (PostgreSQL's `@>`) of a metadata filter, on either dialect."""
-    if engine.dialect.name == "postgresql":
-        # The dict itself, bound as JSONB: a json.dumps'd string would be
-        # encoded once more by the JSONB type and never match.
-        return column.op("@>")(cast(dict(wanted), JSONB))
-    return and_(*_sqlite_contains(column, "$", wanted))
-
-
-def _sqlite_contains(column: Any, path: str, wanted: Mapping[str, Any]) -> list[Any]:
-    clauses: list[Any] = []
-    for key, value in wanted.items():
-        at = path + '."' + str(key).replace('"', '\\"') + '"'
-        kind = func.json_type(column, at)
-        if value is None:
-            clauses.append(kind == "null")
-        elif isinstance(value, bool):
-            clauses.append(kind == ("true" if value else "false"))
-        elif isinstance(value, Mapping):
-            # Nested objects match by containment too, as `@>` does.
-            clauses.append(kind == "object")
-            clauses.extend(_sqlite_contains(column, at, value))
-        elif isinstance(value, list):
-            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-            clauses.append(func.json_extract(column, at) == text)
-        else:
-            clauses.append(func.json_extract(column, at) == value)
-    return clauses
 
 
 def _upsert(engine: AsyncEngine, table: Any) -> Any:
@@ -118,8 +75,8 @@ class AssistantRepository:
             "context": row.context,
             "metadata": row.metadata,
             "name": row.name,
-            "created_at": _iso(row.created_at),
-            "updated_at": _iso(row.updated_at),
+            "created_at": iso(row.created_at),
+            "updated_at": iso(row.updated_at),
             "version": row.version,
             "description": row.description,
         }
@@ -134,7 +91,7 @@ class AssistantRepository:
             "config": row.config,
             "context": row.context,
             "metadata": row.metadata,
-            "created_at": _iso(row.created_at),
+            "created_at": iso(row.created_at),
             "name": row.name,
             "description": row.description,
         }
@@ -167,7 +124,9 @@ class AssistantRepository:
             # Case-insensitive on both dialects (PostgreSQL's LIKE is not).
             filters.append(assistants.c.name.icontains(name, autoescape=True))
         if metadata:
-            filters.append(_json_contains(self.engine, assistants.c.metadata, metadata))
+            filters.append(
+                contains_clause(assistants.c.metadata, metadata, self.engine.dialect.name)
+            )
         return filters
 
     async def search(
@@ -229,7 +188,7 @@ class AssistantRepository:
         query = select(assistant_versions).where(assistant_versions.c.assistant_id == assistant_id)
         if metadata:
             query = query.where(
-                _json_contains(self.engine, assistant_versions.c.metadata, metadata)
+                contains_clause(assistant_versions.c.metadata, metadata, self.engine.dialect.name)
             )
         query = query.order_by(assistant_versions.c.version.desc()).limit(limit).offset(offset)
         async with self.engine.connect() as conn:
@@ -255,7 +214,7 @@ class AssistantRepository:
         so the graphs get creation times a microsecond apart in reverse order:
         the first graph of langgraph.json is `assistants.search()[0]`.
         """
-        now = _utcnow()
+        now = utcnow()
         rows = [
             {
                 "assistant_id": assistant_id,
@@ -304,7 +263,7 @@ class AssistantRepository:
         """A new assistant at version 1; an existing id is a Conflict, or with
         if_exists="do_nothing" the existing assistant, unchanged."""
         config, context = mirror_config_and_context(config, context)
-        now = _utcnow()
+        now = utcnow()
         values = {
             "assistant_id": assistant_id,
             "graph_id": graph_id,
@@ -369,7 +328,7 @@ class AssistantRepository:
         the current context.
         """
         config, context = mirror_config_and_context(config, context)
-        now = _utcnow()
+        now = utcnow()
         async with self.engine.begin() as conn:
             current = await self._lock(conn, assistant_id, now)
             last = (
@@ -413,7 +372,7 @@ class AssistantRepository:
         as they are (BEHAVIOUR.md: "after set_latest(1), config reverts but
         context keeps the v2 value"), so clients see the same assistant on both.
         """
-        now = _utcnow()
+        now = utcnow()
         async with self.engine.begin() as conn:
             await self._lock(conn, assistant_id, now)
             chosen = (
@@ -460,7 +419,7 @@ class AssistantRepository:
     async def put_graph_info(self, graph_id: str, documents: Mapping[tuple[str, str], Any]) -> None:
         """Replace everything published for one graph by `documents`
         ((kind, key) → JSON). Safe when several workers publish at once."""
-        now = _utcnow()
+        now = utcnow()
         rows = [
             {"graph_id": graph_id, "kind": kind, "key": key, "data": data, "published_at": now}
             for (kind, key), data in sorted(documents.items())

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from steadygraph.storage.thread_state_schema import thread_checkpoints
+from steadygraph.storage.json_filter import contains
+from steadygraph.storage.schema import thread_checkpoints
 
 
 def _created(state: Mapping[str, Any]) -> datetime | None:
@@ -91,10 +92,11 @@ class CheckpointStates:
             if not metadata:
                 rows = (await conn.execute(query.limit(limit))).all()
                 return [r.state for r in rows]
-            # Metadata filters are rare: filter in Python, the same on both backends.
+            # Metadata filters are rare: filter in Python (the same containment
+            # as every other metadata filter), the same on both backends.
             found = []
             for row in (await conn.execute(query)).all():
-                if all(row.metadata.get(k) == v for k, v in metadata.items()):
+                if contains(row.metadata, metadata):
                     found.append(row.state)
                     if len(found) >= limit:
                         break

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +12,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from steadygraph.storage.locks import MIGRATION_LOCK_KEY, file_lock
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -49,10 +49,6 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-# Any constant works; it only has to be the same in every Steadygraph process.
-_MIGRATION_LOCK_KEY = 0x57EAD6
-
-
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision; a no-op when it already is.
 
@@ -63,24 +59,17 @@ async def migrate(engine: AsyncEngine) -> None:
 
     def upgrade(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         # "heads": independent branches (one per feature) may be pending at once.
         command.upgrade(_alembic_config(connection), "heads")
 
-    with _file_lock(engine):
+    async with _sqlite_lock(engine):
         async with engine.begin() as conn:
             await conn.run_sync(upgrade)
 
 
-@contextmanager
-def _file_lock(engine: AsyncEngine) -> Iterator[None]:
+def _sqlite_lock(engine: AsyncEngine) -> AbstractAsyncContextManager[None]:
     database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
     if not database or database == ":memory:":
-        yield
-        return
-    with open(f"{database}.migrate.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+        return nullcontext()
+    return file_lock(f"{database}.migrate.lock")

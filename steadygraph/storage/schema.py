@@ -1,5 +1,6 @@
-"""The tables behind assistants, threads and runs (graph state itself lives in
-LangGraph's checkpointer). Changes here go with a migration in `migrations/`."""
+"""Every table of the metadata store: assistants, threads, runs and what hangs
+off them (graph state itself lives in LangGraph's checkpointer). Changes here
+go with a migration in `migrations/`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -54,6 +56,30 @@ threads = Table(
     # The latest ThreadState JSON, written by the worker (which has the graph)
     # so the API can answer get_state without loading any graph code.
     Column("state", Json, nullable=True),
+    # Thread TTLs (migration 0003t): what happens when, and when it is due.
+    Column("ttl_strategy", String(16), nullable=True),
+    Column("ttl_minutes", Float, nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    # Migration 0004t: the head state with subgraph states expanded, when the
+    # thread stopped inside a subgraph (None otherwise: then it equals `state`).
+    Column("state_subgraphs", Json, nullable=True),
+    Index("ix_threads_expires_at", "expires_at"),
+)
+
+# One ThreadState JSON per checkpoint, written by the worker (which has the
+# graph) as the checkpoints appear; the API answers get_state at a checkpoint
+# and get_history from here without loading any graph code.
+thread_checkpoints = Table(
+    "thread_checkpoints",
+    metadata,
+    Column("thread_id", String(36), primary_key=True),
+    Column("checkpoint_id", String(64), primary_key=True),
+    Column("parent_checkpoint_id", String(64), nullable=True),
+    Column("run_id", String(36), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=True),
+    Column("metadata", Json, nullable=False),
+    Column("state", Json, nullable=False),
+    Index("ix_thread_checkpoints_run", "run_id"),
 )
 
 runs = Table(

@@ -521,6 +521,30 @@ async def test_search_filters_sorts_selects_and_pages(
     assert beta["graph_id"] == "slow"
 
 
+async def test_metadata_filters_are_json_containment(
+    client: LangGraphClient, made: list[str], tag: str
+) -> None:
+    """As LangGraph Server's jsonb `@>`: arrays contain elements, `true` is not `1`."""
+    both = await create(client, made, name="both", metadata={"test": tag, "tags": ["a", "b"]})
+    await create(client, made, name="one", metadata={"test": tag, "tags": ["b"], "n": 1})
+    await create(client, made, name="flag", metadata={"test": tag, "tags": "a", "n": True})
+
+    async def names(metadata: dict[str, Any]) -> set[str]:
+        found = await client.assistants.search(metadata={"test": tag, **metadata})
+        assert await client.assistants.count(metadata={"test": tag, **metadata}) == len(found)
+        return {a["name"] for a in found}
+
+    assert await names({"tags": ["b"]}) == {"both", "one"}
+    assert await names({"tags": ["b", "a"]}) == {"both"}
+    assert await names({"tags": "a"}) == {"flag"}
+    assert await names({"n": 1}) == {"one"}
+    assert await names({"n": True}) == {"flag"}
+
+    await client.assistants.update(both["assistant_id"], metadata={"tags": ["c"]})
+    versions = await client.assistants.get_versions(both["assistant_id"], metadata={"tags": ["a"]})
+    assert [v["version"] for v in versions] == [1]
+
+
 async def test_search_and_count_reject_bad_input(http: httpx.AsyncClient) -> None:
     for path in ("/assistants/search", "/assistants/count"):
         response = await http.post(path, json={"graph_id": "no-such-graph"})

@@ -408,6 +408,30 @@ async def test_search_and_count_filter_sort_page_and_select(server_url: str) -> 
             await client.crons.delete(cron["cron_id"])
 
 
+async def test_search_metadata_filter_is_json_containment(server_url: str) -> None:
+    """As LangGraph Server's jsonb `@>`: `true` is not `1`, arrays contain elements."""
+    client = get_client(url=server_url)
+    tag = {"test": uuid.uuid4().hex}
+    flagged = await client.crons.create(
+        "agent", schedule=YEARLY, input={}, metadata={**tag, "on": True, "tags": ["a", "b"]}
+    )
+    counted = await client.crons.create(
+        "agent", schedule=YEARLY, input={}, metadata={**tag, "on": 1, "tags": ["b"]}
+    )
+    try:
+        assert await _settled(lambda: client.crons.count(metadata=tag), 2) == 2
+        assert _ids(await client.crons.search(metadata={**tag, "on": True})) == _ids([flagged])
+        assert _ids(await client.crons.search(metadata={**tag, "on": 1})) == _ids([counted])
+        assert await client.crons.count(metadata={**tag, "on": True}) == 1
+        assert len(await client.crons.search(metadata={**tag, "tags": ["b"]})) == 2
+        assert _ids(await client.crons.search(metadata={**tag, "tags": ["b", "a"]})) == _ids(
+            [flagged]
+        )
+    finally:
+        for cron in (flagged, counted):
+            await client.crons.delete(cron["cron_id"])
+
+
 async def test_search_pagination_headers(server_url: str, http: httpx.AsyncClient) -> None:
     client = get_client(url=server_url)
     thread = await client.threads.create()

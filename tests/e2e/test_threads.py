@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 import httpx
@@ -76,6 +77,39 @@ async def test_search_and_count(server_url: str) -> None:
     assert len(idle) == 3
     with_values = await client.threads.search(metadata={**tag, "graph_id": "agent"})
     assert [t["thread_id"] for t in with_values] == [made[0]["thread_id"]]
+
+
+async def test_metadata_and_values_filters_are_json_containment(server_url: str) -> None:
+    """LangGraph Server filters with jsonb `@>`: nested objects match in part,
+    arrays contain elements, and `true` is not `1`, on every backend."""
+    client = get_client(url=server_url)
+    suite = {"suite": uuid.uuid4().hex}
+    ann = await client.threads.create(
+        metadata={**suite, "owner": {"name": "ann", "team": "x"}, "tags": ["red", "blue"], "n": 1}
+    )
+    bob = await client.threads.create(
+        metadata={**suite, "owner": {"name": "bob"}, "tags": ["blue"], "n": True}
+    )
+    solo = await client.threads.create(metadata={**suite, "tags": "red"})
+
+    async def found(metadata: dict, **kwargs: object) -> set[str]:
+        threads = await client.threads.search(metadata={**suite, **metadata}, **kwargs)
+        count = await client.threads.count(metadata={**suite, **metadata}, **kwargs)
+        assert count == len(threads)
+        return {t["thread_id"] for t in threads}
+
+    assert await found({"owner": {"name": "ann"}}) == {ann["thread_id"]}
+    assert await found({"owner": {"name": "ann", "team": "y"}}) == set()
+    assert await found({"tags": ["blue"]}) == {ann["thread_id"], bob["thread_id"]}
+    assert await found({"tags": ["blue", "red"]}) == {ann["thread_id"]}
+    assert await found({"tags": "red"}) == {solo["thread_id"]}
+    assert await found({"n": 1}) == {ann["thread_id"]}
+    assert await found({"n": True}) == {bob["thread_id"]}
+
+    await client.runs.wait(ann["thread_id"], "agent", input=WEATHER)
+    question = {"messages": [{"content": WEATHER["messages"][0]["content"]}]}
+    assert await found({}, values=question) == {ann["thread_id"]}
+    assert await found({}, values={"messages": [{"content": "no such message"}]}) == set()
 
 
 async def test_history_newest_first_and_state_at_a_checkpoint(server_url: str) -> None:

@@ -1,0 +1,204 @@
+"""`Storage`: one object holding a repository per aggregate over one engine.
+
+The API and the activities reach the database through it only, so a new
+backend is a new engine URL, not new call sites. New code may use the
+repositories directly (`storage.threads.get(...)`); the methods below keep
+the names callers already use and only delegate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from steadygraph.storage.assistants import AssistantRepository
+from steadygraph.storage.checkpoint_states import CheckpointStates
+from steadygraph.storage.run_events import RunEventRepository
+from steadygraph.storage.runs import RunRepository
+from steadygraph.storage.threads import ThreadRepository
+
+
+class Storage:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.checkpoints = CheckpointStates(engine)
+        self.assistants = AssistantRepository(engine)
+        self.threads = ThreadRepository(engine, self.checkpoints)
+        self.runs = RunRepository(engine)
+        self.run_events = RunEventRepository(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # ------------------------------------------------------------- assistants
+
+    async def ensure_system_assistants(self, graphs: Mapping[str, str]) -> None:
+        await self.assistants.ensure_system_assistants(graphs)
+
+    async def get_assistant(self, assistant_id: str) -> dict[str, Any] | None:
+        return await self.assistants.get(assistant_id)
+
+    # ---------------------------------------------------------------- threads
+
+    async def create_thread(
+        self,
+        thread_id: str,
+        metadata: Mapping[str, Any],
+        *,
+        if_exists: str = "raise",
+        ttl: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return await self.threads.create(thread_id, metadata, if_exists=if_exists, ttl=ttl)
+
+    async def get_thread(self, thread_id: str) -> dict[str, Any] | None:
+        return await self.threads.get(thread_id)
+
+    async def update_thread(
+        self,
+        thread_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        ttl: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        return await self.threads.update(thread_id, metadata=metadata, ttl=ttl)
+
+    async def search_threads(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+        ids: list[str] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str = "created_at",
+        sort_order: str = "desc",
+    ) -> list[dict[str, Any]]:
+        return await self.threads.search(
+            metadata=metadata,
+            values=values,
+            status=status,
+            ids=ids,
+            limit=limit,
+            offset=offset,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
+
+    async def count_threads(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+    ) -> int:
+        return await self.threads.count(metadata=metadata, values=values, status=status)
+
+    async def expired_threads(self, limit: int = 100) -> list[tuple[str, str]]:
+        return await self.threads.expired(limit)
+
+    async def clear_expiry(self, thread_id: str) -> None:
+        await self.threads.clear_expiry(thread_id)
+
+    async def copy_thread(self, source_id: str, target_id: str) -> dict[str, Any] | None:
+        return await self.threads.copy(source_id, target_id)
+
+    async def delete_thread(self, thread_id: str) -> bool:
+        return await self.threads.delete(thread_id)
+
+    async def get_thread_state(
+        self, thread_id: str, *, subgraphs: bool = False
+    ) -> dict[str, Any] | None:
+        return await self.threads.get_state(thread_id, subgraphs=subgraphs)
+
+    async def update_thread_state(self, thread_id: str, state: Mapping[str, Any] | None) -> None:
+        await self.threads.replace_state(thread_id, state)
+
+    async def save_thread_states(
+        self,
+        thread_id: str,
+        head: Mapping[str, Any],
+        new_states: Sequence[Mapping[str, Any]],
+        head_with_subgraphs: Mapping[str, Any] | None = None,
+    ) -> None:
+        await self.threads.save_states(thread_id, head, new_states, head_with_subgraphs)
+
+    async def save_thread_state(self, thread_id: str, state: Mapping[str, Any]) -> None:
+        await self.threads.save_state(thread_id, state)
+
+    # ------------------------------------------------------------------- runs
+
+    async def create_run(
+        self,
+        *,
+        run_id: str,
+        thread_id: str,
+        assistant: Mapping[str, Any],
+        metadata: Mapping[str, Any],
+        kwargs: Mapping[str, Any],
+        multitask_strategy: str,
+    ) -> dict[str, Any] | None:
+        return await self.runs.create(
+            run_id=run_id,
+            thread_id=thread_id,
+            assistant=assistant,
+            metadata=metadata,
+            kwargs=kwargs,
+            multitask_strategy=multitask_strategy,
+        )
+
+    async def get_run(self, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
+        return await self.runs.get(run_id, thread_id)
+
+    async def get_run_times(self, run_id: str) -> tuple[str | None, str | None]:
+        return await self.runs.get_times(run_id)
+
+    async def get_run_error(self, run_id: str) -> dict[str, Any] | None:
+        return await self.runs.get_error(run_id)
+
+    async def list_runs(
+        self,
+        thread_id: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        return await self.runs.for_thread(thread_id, limit=limit, offset=offset, status=status)
+
+    async def runs_with_status(self, statuses: list[str]) -> list[dict[str, Any]]:
+        return await self.runs.with_status(statuses)
+
+    async def active_runs(self, thread_id: str) -> list[str]:
+        return await self.runs.active_ids(thread_id)
+
+    async def mark_run_running(self, run_id: str) -> dict[str, Any] | None:
+        return await self.runs.mark_running(run_id)
+
+    async def finish_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        error: Mapping[str, Any] | None,
+        final_event: tuple[str, bytes] | None = None,
+    ) -> None:
+        await self.runs.finish(run_id, status=status, error=error, final_event=final_event)
+
+    async def fail_run_if_active(self, run_id: str, error: Mapping[str, Any]) -> None:
+        await self.runs.fail_if_active(run_id, error)
+
+    async def delete_run_record(self, run_id: str) -> None:
+        await self.runs.delete(run_id)
+
+    # ------------------------------------------------------------ run events
+
+    async def append_events(self, run_id: str, events: list[tuple[str, bytes]]) -> None:
+        await self.run_events.append(run_id, events)
+
+    async def read_events(
+        self, run_id: str, after_seq: int, limit: int = 500
+    ) -> list[tuple[int, str, bytes]]:
+        return await self.run_events.read(run_id, after_seq, limit)

@@ -1,0 +1,56 @@
+"""The durable stream of each run: what the worker's graph emitted, in order,
+numbered 1, 2, ... per run, so the API can serve it (again, from any point)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from steadygraph.storage.schema import run_events
+from steadygraph.storage.timestamps import utcnow
+
+
+async def append_in(
+    conn: AsyncConnection, run_id: str, events: list[tuple[str, bytes]], now: datetime
+) -> None:
+    """Append within the caller's transaction (a run's end writes its last event
+    together with its status)."""
+    # One writer per run at a time (its current activity), so numbering
+    # from the stored maximum inside the inserting transaction is safe.
+    last = (
+        await conn.execute(select(func.max(run_events.c.seq)).where(run_events.c.run_id == run_id))
+    ).scalar_one_or_none() or 0
+    await conn.execute(
+        insert(run_events),
+        [
+            {"run_id": run_id, "seq": last + i, "event": event, "data": data, "created_at": now}
+            for i, (event, data) in enumerate(events, start=1)
+        ],
+    )
+
+
+class RunEventRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def append(self, run_id: str, events: list[tuple[str, bytes]]) -> None:
+        """Append to a run's stream; events are numbered 1, 2, ... in order."""
+        if not events:
+            return
+        async with self.engine.begin() as conn:
+            await append_in(conn, run_id, events, utcnow())
+
+    async def read(
+        self, run_id: str, after_seq: int, limit: int = 500
+    ) -> list[tuple[int, str, bytes]]:
+        """(seq, event, data) after `after_seq`, oldest first."""
+        query = (
+            select(run_events.c.seq, run_events.c.event, run_events.c.data)
+            .where(run_events.c.run_id == run_id, run_events.c.seq > after_seq)
+            .order_by(run_events.c.seq)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [(r.seq, r.event, r.data) for r in (await conn.execute(query)).all()]

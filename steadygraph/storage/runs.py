@@ -1,0 +1,236 @@
+"""Runs: their rows, their lifecycle (pending → running → an end), and what a
+run does to its thread (busy while it lasts, its outcome after).
+
+Rows come back as the JSON-ready dicts LangGraph Server returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from steadygraph.storage import run_events as events
+from steadygraph.storage.schema import run_events, runs, threads
+from steadygraph.storage.threads import ACTIVE_RUN_STATUSES, get_in, settle_status
+from steadygraph.storage.timestamps import iso, utcnow
+
+
+def run_view(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "run_id": row.run_id,
+        "thread_id": row.thread_id,
+        "assistant_id": row.assistant_id,
+        "metadata": row.metadata,
+        "status": row.status,
+        "kwargs": row.kwargs,
+        "multitask_strategy": row.multitask_strategy,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "langsmith_session_name": None,
+    }
+
+
+class RunRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    # --------------------------------------------------------------- reads
+
+    async def get(self, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
+        query = select(runs).where(runs.c.run_id == run_id)
+        if thread_id is not None:
+            query = query.where(runs.c.thread_id == thread_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return run_view(row) if row else None
+
+    async def get_times(self, run_id: str) -> tuple[str | None, str | None]:
+        """When the run started and ended (webhook payloads carry both)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(runs.c.started_at, runs.c.ended_at).where(runs.c.run_id == run_id)
+                )
+            ).first()
+        return (iso(row.started_at), iso(row.ended_at)) if row else (None, None)
+
+    async def get_error(self, run_id: str) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(select(runs.c.error).where(runs.c.run_id == run_id))
+            ).scalar_one_or_none()
+
+    async def for_thread(
+        self,
+        thread_id: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        status: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """A thread's runs, newest first."""
+        query = select(runs).where(runs.c.thread_id == thread_id)
+        if status:
+            query = query.where(runs.c.status == status)
+        query = query.order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.limit(limit).offset(offset))).all()
+        return [run_view(r) for r in rows]
+
+    async def with_status(self, statuses: list[str]) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(runs).where(runs.c.status.in_(statuses)).order_by(runs.c.created_at)
+                )
+            ).all()
+        return [run_view(r) for r in rows]
+
+    async def active_ids(self, thread_id: str) -> list[str]:
+        """Ids of a thread's pending and running runs, oldest first."""
+        async with self.engine.connect() as conn:
+            return list(
+                (
+                    await conn.execute(
+                        select(runs.c.run_id)
+                        .where(
+                            runs.c.thread_id == thread_id,
+                            runs.c.status.in_(ACTIVE_RUN_STATUSES),
+                        )
+                        .order_by(runs.c.created_at)
+                    )
+                ).scalars()
+            )
+
+    # -------------------------------------------------------------- writes
+
+    async def create(
+        self,
+        *,
+        run_id: str,
+        thread_id: str,
+        assistant: Mapping[str, Any],
+        metadata: Mapping[str, Any],
+        kwargs: Mapping[str, Any],
+        multitask_strategy: str,
+    ) -> dict[str, Any] | None:
+        """Insert a pending run and mark its thread busy; None if the thread is gone."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            thread = await get_in(conn, thread_id)
+            if thread is None:
+                return None
+            thread_metadata = {
+                **thread["metadata"],
+                "graph_id": assistant["graph_id"],
+                "assistant_id": assistant["assistant_id"],
+            }
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id)
+                .values(status="busy", updated_at=now, metadata=thread_metadata)
+            )
+            await conn.execute(
+                insert(runs).values(
+                    run_id=run_id,
+                    thread_id=thread_id,
+                    assistant_id=assistant["assistant_id"],
+                    created_at=now,
+                    updated_at=now,
+                    status="pending",
+                    metadata=dict(metadata),
+                    kwargs=dict(kwargs),
+                    multitask_strategy=multitask_strategy,
+                    error=None,
+                )
+            )
+            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).one()
+        return run_view(row)
+
+    async def delete(self, run_id: str) -> None:
+        """Erase a run and its stream (a rollback, a refused or deleted run)."""
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
+            await conn.execute(delete(run_events).where(run_events.c.run_id == run_id))
+            await conn.execute(delete(runs).where(runs.c.run_id == run_id))
+            if row is not None:
+                await settle_status(conn, row.thread_id)
+
+    async def mark_running(self, run_id: str) -> dict[str, Any] | None:
+        """pending → running; returns the run (also when it already was running,
+        as on a retried activity) or None when it is gone or already ended."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id, runs.c.status == "pending")
+                .values(status="running", updated_at=now, started_at=now)
+            )
+            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
+        if row is None or row.status != "running":
+            return None
+        return run_view(row)
+
+    async def finish(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        error: Mapping[str, Any] | None,
+        final_event: tuple[str, bytes] | None = None,
+    ) -> None:
+        """Record a run's end, and the thread's resulting status, in one transaction.
+
+        The thread's values and interrupts come from the state the worker saved
+        after the run's last super-step.
+        """
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
+            if row is None:
+                return
+            if final_event is not None:
+                # In the same transaction as the status: a stream reader that
+                # sees the run ended has also seen its last event.
+                await events.append_in(conn, run_id, [final_event], now)
+            await conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(
+                    status=status,
+                    updated_at=now,
+                    ended_at=now,
+                    error=dict(error) if error else None,
+                )
+            )
+            state = (
+                await conn.execute(
+                    select(threads.c.state).where(threads.c.thread_id == row.thread_id)
+                )
+            ).scalar_one_or_none() or {}
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == row.thread_id)
+                .values(
+                    updated_at=now,
+                    state_updated_at=now,
+                    config={"configurable": {}},
+                    error=dict(error) if error else None,
+                    values=state.get("values"),
+                    interrupts={
+                        task["id"]: task["interrupts"]
+                        for task in state.get("tasks", [])
+                        if task.get("interrupts")
+                    },
+                )
+            )
+            await settle_status(conn, row.thread_id)
+
+    async def fail_if_active(self, run_id: str, error: Mapping[str, Any]) -> None:
+        run = await self.get(run_id)
+        if run is not None and run["status"] in ACTIVE_RUN_STATUSES:
+            await self.finish(run_id, status="error", error=error)

@@ -1,0 +1,341 @@
+"""Threads: their rows, states and TTLs, and the status a thread settles in.
+
+Rows come back as the JSON-ready dicts LangGraph Server returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+
+from steadygraph.errors import Conflict
+from steadygraph.storage.checkpoint_states import CheckpointStates, retarget
+from steadygraph.storage.json_filter import contains_clause
+from steadygraph.storage.schema import run_events, runs, thread_checkpoints, threads
+from steadygraph.storage.timestamps import iso, utcnow
+
+ACTIVE_RUN_STATUSES = ("pending", "running")
+
+
+class ThreadExistsError(Conflict):
+    """create with if_exists="raise" on a thread id that is taken."""
+
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"Thread with ID {thread_id} already exists")
+        self.thread_id = thread_id
+
+
+def thread_view(row: Row[Any]) -> dict[str, Any]:
+    thread: dict[str, Any] = {
+        "thread_id": row.thread_id,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "state_updated_at": iso(row.state_updated_at),
+        "metadata": row.metadata,
+        "status": row.status,
+        "config": row.config,
+        "values": row.values,
+    }
+    # LangGraph Server adds these keys only once a run has touched the thread.
+    if row.interrupts is not None:
+        thread["error"] = row.error
+        thread["interrupts"] = row.interrupts
+    return thread
+
+
+async def get_in(conn: AsyncConnection, thread_id: str) -> dict[str, Any] | None:
+    row = (await conn.execute(select(threads).where(threads.c.thread_id == thread_id))).first()
+    return thread_view(row) if row else None
+
+
+async def settle_status(conn: AsyncConnection, thread_id: str) -> None:
+    """busy while any run is pending or running; else error / interrupted / idle
+    from the last finished run and the thread's state."""
+    active = (
+        await conn.execute(
+            select(func.count())
+            .select_from(runs)
+            .where(runs.c.thread_id == thread_id, runs.c.status.in_(ACTIVE_RUN_STATUSES))
+        )
+    ).scalar_one()
+    thread = (
+        await conn.execute(
+            select(threads.c.error, threads.c.state).where(threads.c.thread_id == thread_id)
+        )
+    ).first()
+    if thread is None:
+        return
+    if active:
+        status = "busy"
+    elif thread.error:
+        status = "error"
+    elif thread.state and thread.state.get("next"):
+        status = "interrupted"
+    else:
+        status = "idle"
+    await conn.execute(
+        update(threads).where(threads.c.thread_id == thread_id).values(status=status)
+    )
+
+
+def _ttl_columns(ttl: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """A thread's TTL: `{"strategy": "delete" | "keep_latest", "ttl": minutes}`."""
+    if not ttl or ttl.get("ttl") is None:
+        return {}
+    minutes = float(ttl["ttl"])
+    return {
+        "ttl_strategy": ttl.get("strategy") or "delete",
+        "ttl_minutes": minutes,
+        "expires_at": now + timedelta(minutes=minutes),
+    }
+
+
+class ThreadRepository:
+    def __init__(self, engine: AsyncEngine, checkpoints: CheckpointStates) -> None:
+        self.engine = engine
+        self.checkpoints = checkpoints
+
+    # --------------------------------------------------------------- reads
+
+    async def get(self, thread_id: str) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            return await get_in(conn, thread_id)
+
+    def _filters(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None,
+        values: Mapping[str, Any] | None,
+        status: str | None,
+        ids: list[str] | None,
+    ) -> list[ColumnElement[bool]]:
+        dialect = self.engine.dialect.name
+        filters: list[ColumnElement[bool]] = []
+        if metadata:
+            filters.append(contains_clause(threads.c.metadata, metadata, dialect))
+        if values:
+            filters.append(contains_clause(threads.c["values"], values, dialect))
+        if status:
+            filters.append(threads.c.status == status)
+        if ids is not None:
+            filters.append(threads.c.thread_id.in_(ids))
+        return filters
+
+    async def search(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+        ids: list[str] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        sort_by: str = "created_at",
+        sort_order: str = "desc",
+    ) -> list[dict[str, Any]]:
+        column = threads.c[sort_by]
+        query = (
+            select(threads)
+            .where(*self._filters(metadata=metadata, values=values, status=status, ids=ids))
+            .order_by(column.desc() if sort_order == "desc" else column.asc(), threads.c.thread_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        async with self.engine.connect() as conn:
+            return [thread_view(r) for r in (await conn.execute(query)).all()]
+
+    async def count(
+        self,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
+        status: str | None = None,
+    ) -> int:
+        query = (
+            select(func.count())
+            .select_from(threads)
+            .where(*self._filters(metadata=metadata, values=values, status=status, ids=None))
+        )
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def expired(self, limit: int = 100) -> list[tuple[str, str]]:
+        """(thread id, TTL strategy) of threads whose TTL has run out."""
+        query = (
+            select(threads.c.thread_id, threads.c.ttl_strategy)
+            .where(threads.c.expires_at.is_not(None), threads.c.expires_at <= utcnow())
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [(r.thread_id, r.ttl_strategy or "delete") for r in (await conn.execute(query))]
+
+    async def get_state(self, thread_id: str, *, subgraphs: bool = False) -> dict[str, Any] | None:
+        """The ThreadState JSON the worker stored last, or None if no run wrote one;
+        with `subgraphs`, the states of subgraphs it stopped in are included."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(threads.c.state, threads.c.state_subgraphs).where(
+                        threads.c.thread_id == thread_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return (row.state_subgraphs or row.state) if subgraphs else row.state
+
+    # -------------------------------------------------------------- writes
+
+    async def create(
+        self,
+        thread_id: str,
+        metadata: Mapping[str, Any],
+        *,
+        if_exists: str = "raise",
+        ttl: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A new idle thread; a taken id raises ThreadExistsError, or with
+        if_exists="do_nothing" returns the existing thread, unchanged."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            existing = await get_in(conn, thread_id)
+            if existing is not None:
+                if if_exists == "do_nothing":
+                    return existing
+                raise ThreadExistsError(thread_id)
+            await conn.execute(
+                insert(threads).values(
+                    thread_id=thread_id,
+                    created_at=now,
+                    updated_at=now,
+                    state_updated_at=now,
+                    metadata=dict(metadata),
+                    status="idle",
+                    config={},
+                    values=None,
+                    interrupts=None,
+                    error=None,
+                    state=None,
+                    **_ttl_columns(ttl, now),
+                )
+            )
+            created = await get_in(conn, thread_id)
+        assert created is not None
+        return created
+
+    async def update(
+        self,
+        thread_id: str,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        ttl: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """Merge metadata into the thread's (as LangGraph Server does), reset its TTL."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            thread = await get_in(conn, thread_id)
+            if thread is None:
+                return None
+            changes: dict[str, Any] = {"updated_at": now}
+            if metadata:
+                changes["metadata"] = {**thread["metadata"], **metadata}
+            if ttl:
+                changes.update(_ttl_columns(ttl, now))
+            await conn.execute(
+                update(threads).where(threads.c.thread_id == thread_id).values(**changes)
+            )
+            return await get_in(conn, thread_id)
+
+    async def clear_expiry(self, thread_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(threads).where(threads.c.thread_id == thread_id).values(expires_at=None)
+            )
+
+    async def copy(self, source_id: str, target_id: str) -> dict[str, Any] | None:
+        """A new thread with the source's metadata, config, values and state history."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(select(threads).where(threads.c.thread_id == source_id))
+            ).first()
+            if row is None:
+                return None
+            copied = {k: v for k, v in row._mapping.items() if k != "thread_id"}
+            copied.update(
+                thread_id=target_id,
+                created_at=now,
+                updated_at=now,
+                state=retarget(copied.get("state"), source_id, target_id),
+                state_subgraphs=retarget(copied.get("state_subgraphs"), source_id, target_id),
+                status="idle" if copied["status"] == "busy" else copied["status"],
+            )
+            await conn.execute(insert(threads).values(**copied))
+        await self.checkpoints.copy(source_id, target_id)
+        return await self.get(target_id)
+
+    async def replace_state(self, thread_id: str, state: Mapping[str, Any] | None) -> None:
+        """Replace the stored ThreadState (after a rollback rewound the checkpoints)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id)
+                .values(
+                    state=dict(state) if state is not None else None,
+                    values=state.get("values") if state is not None else None,
+                    state_updated_at=utcnow(),
+                )
+            )
+            await settle_status(conn, thread_id)
+
+    async def save_states(
+        self,
+        thread_id: str,
+        head: Mapping[str, Any],
+        new_states: Sequence[Mapping[str, Any]],
+        head_with_subgraphs: Mapping[str, Any] | None = None,
+    ) -> None:
+        """After a super-step: the thread's head state and the states of the
+        checkpoints it wrote, in one transaction."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id)
+                .values(
+                    state=dict(head),
+                    values=head.get("values"),
+                    state_subgraphs=dict(head_with_subgraphs) if head_with_subgraphs else None,
+                    state_updated_at=now,
+                )
+            )
+            await self.checkpoints.record_in(conn, thread_id, new_states)
+
+    async def save_state(self, thread_id: str, state: Mapping[str, Any]) -> None:
+        """Progress of a running run: new values after each super-step."""
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id)
+                .values(state=dict(state), values=state.get("values"), state_updated_at=now)
+            )
+
+    async def delete(self, thread_id: str) -> bool:
+        """Erase a thread with its runs, their streams and its checkpoint states;
+        False if it did not exist."""
+        async with self.engine.begin() as conn:
+            run_ids = select(runs.c.run_id).where(runs.c.thread_id == thread_id)
+            await conn.execute(delete(run_events).where(run_events.c.run_id.in_(run_ids)))
+            await conn.execute(delete(runs).where(runs.c.thread_id == thread_id))
+            await conn.execute(
+                delete(thread_checkpoints).where(thread_checkpoints.c.thread_id == thread_id)
+            )
+            result = await conn.execute(delete(threads).where(threads.c.thread_id == thread_id))
+        return bool(result.rowcount)
