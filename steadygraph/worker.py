@@ -10,10 +10,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from steadygraph.activities import RunActivities
-from steadygraph.activities.cron_activities import CronActivities
-from steadygraph.activities.maintenance_activities import MaintenanceActivities
-from steadygraph.activities.webhook_activities import WebhookActivities
+from steadygraph.activities import (
+    CronActivities,
+    MaintenanceActivities,
+    RunActivities,
+    WebhookActivities,
+)
 from steadygraph.assistants.graph_info import publish_graph_info
 from steadygraph.config.project import load_project
 from steadygraph.config.settings import Settings
@@ -25,9 +27,7 @@ from steadygraph.storage import open_storage
 from steadygraph.temporal.client import connect, workflow_ui_url
 from steadygraph.threads.ttl_schedule import ensure_sweep_schedule
 from steadygraph.webhooks.policy import WebhookPolicy
-from steadygraph.workflows import RunWorkflow, ThreadWorkflow
-from steadygraph.workflows.cron_workflow import CronWorkflow
-from steadygraph.workflows.sweep_workflow import SweepThreadsWorkflow
+from steadygraph.workflows import CronWorkflow, RunWorkflow, SweepThreadsWorkflow, ThreadWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +92,11 @@ async def run_worker(
                 ],
                 max_concurrent_activities=settings.max_concurrent_steps,
                 workflow_runner=SandboxedWorkflowRunner(
-                    # Our payload dataclasses have no state to isolate; loading
-                    # them once instead of in every workflow's sandbox saves a
-                    # module import per run.
+                    # The contract's dataclasses and constants have no state to
+                    # isolate; loading them once instead of in every workflow's
+                    # sandbox saves a module import per run.
                     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                        "steadygraph.workflows.models", "steadygraph.workflows.search_attributes"
+                        "steadygraph.temporal.contract"
                     )
                 ),
                 max_concurrent_local_activities=settings.max_concurrent_steps,
