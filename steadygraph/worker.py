@@ -31,6 +31,19 @@ from steadygraph.workflows import CronWorkflow, RunWorkflow, SweepThreadsWorkflo
 
 log = logging.getLogger(__name__)
 
+WORKFLOWS = [RunWorkflow, ThreadWorkflow, SweepThreadsWorkflow, CronWorkflow]
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """Temporal's workflow sandbox, with the contract passed through: its
+    dataclasses and constants have no state to isolate, and loading them once
+    instead of in every workflow's sandbox saves a module import per run."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "steadygraph.temporal.contract"
+        )
+    )
+
 
 def load_graphs(settings: Settings) -> GraphRegistry:
     """Import every graph of langgraph.json; a bad entry stops start-up here."""
@@ -78,7 +91,7 @@ async def run_worker(
             worker = Worker(
                 client,
                 task_queue=settings.task_queue,
-                workflows=[RunWorkflow, ThreadWorkflow, SweepThreadsWorkflow, CronWorkflow],
+                workflows=WORKFLOWS,
                 activities=[
                     activities.prepare_run,
                     activities.execute_superstep,
@@ -91,14 +104,7 @@ async def run_worker(
                     crons.fire_cron,
                 ],
                 max_concurrent_activities=settings.max_concurrent_steps,
-                workflow_runner=SandboxedWorkflowRunner(
-                    # The contract's dataclasses and constants have no state to
-                    # isolate; loading them once instead of in every workflow's
-                    # sandbox saves a module import per run.
-                    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                        "steadygraph.temporal.contract"
-                    )
-                ),
+                workflow_runner=workflow_runner(),
                 max_concurrent_local_activities=settings.max_concurrent_steps,
                 graceful_shutdown_timeout=timedelta(seconds=5),
             )
