@@ -1,6 +1,17 @@
-"""Side effects of a run: load the graph, execute super-steps against the
-durable checkpointer, and record run and thread status."""
+"""Steadygraph's Temporal activities: the side effects the workflows order.
+Each class holds its clients and exposes `@activity.defn` methods named by
+`steadygraph.temporal.contract`.
 
+- RunActivities: load the graph, execute super-steps against the durable
+  checkpointer, record run and thread status.
+- WebhookActivities: POST a finished run to its webhook.
+- CronActivities: create the run of one cron firing.
+- MaintenanceActivities: apply thread TTLs.
+"""
+
+from steadygraph.activities.cron_activities import CronActivities
+from steadygraph.activities.maintenance_activities import MaintenanceActivities
 from steadygraph.activities.run_activities import RunActivities
+from steadygraph.activities.webhook_activities import WebhookActivities
 
-__all__ = ["RunActivities"]
+__all__ = ["CronActivities", "MaintenanceActivities", "RunActivities", "WebhookActivities"]

@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from steadygraph.crons.service import fire_cron
 from steadygraph.errors import ServiceError, Unavailable
 from steadygraph.services import Services
-from steadygraph.workflows.cron_workflow import ACTIVITY_FIRE_CRON, CronFired, CronFiring
+from steadygraph.temporal.contract import ACTIVITY_FIRE_CRON, CronFired, CronFiring
 
 
 class CronActivities:

@@ -7,8 +7,8 @@ import logging
 from temporalio import activity
 
 from steadygraph.services import Services
+from steadygraph.temporal.contract import ACTIVITY_SWEEP_THREADS
 from steadygraph.threads import service as thread_service
-from steadygraph.workflows.models import ACTIVITY_SWEEP_THREADS
 
 log = logging.getLogger(__name__)
 

@@ -28,12 +28,13 @@ from steadygraph.graph.loading import GraphLoadError, GraphRegistry
 from steadygraph.graph.run_config import graph_config, graph_context, node_list
 from steadygraph.graph.serde import checkpoint_ref, dumps, error_payload, snapshot_payload
 from steadygraph.storage import Storage
-from steadygraph.workflows.models import (
+from steadygraph.temporal.contract import (
     ACTIVITY_DELETE_THREAD,
     ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
     ACTIVITY_UPDATE_STATE,
+    NON_RETRYABLE_ERRORS,
     CancelRequest,
     RunEnd,
     RunPlan,
@@ -44,8 +45,6 @@ from steadygraph.workflows.models import (
     StepResult,
 )
 
-_NON_RETRYABLE = {"GraphRecursionError", "InvalidUpdateError", "EmptyInputError", "GraphLoadError"}
-
 
 def _as_activity_error(exc: Exception) -> ApplicationError:
     """Carry the graph's exception class and message to the workflow, which
@@ -54,7 +53,7 @@ def _as_activity_error(exc: Exception) -> ApplicationError:
     return ApplicationError(
         payload["message"],
         type=payload["error"],
-        non_retryable=payload["error"] in _NON_RETRYABLE,
+        non_retryable=payload["error"] in NON_RETRYABLE_ERRORS,
     )
 
 

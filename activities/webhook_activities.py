@@ -16,16 +16,15 @@ from temporalio.exceptions import ApplicationError
 
 from steadygraph.runs.output import run_output
 from steadygraph.storage import Storage
+from steadygraph.temporal.contract import ACTIVITY_DELIVER_WEBHOOK, WEBHOOK_REJECTED, WebhookInput
 from steadygraph.webhooks.policy import (
-    ACTIVITY_DELIVER_WEBHOOK,
     WebhookDeliveryError,
-    WebhookInput,
     WebhookPolicy,
     WebhookRejected,
     deliver,
 )
 
-__all__ = ["WebhookActivities", "WebhookInput"]
+__all__ = ["WebhookActivities"]
 
 RunView = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -87,7 +86,7 @@ class WebhookActivities:
                 policy=self.policy,
             )
         except WebhookRejected as exc:
-            raise ApplicationError(str(exc), type="WebhookRejected", non_retryable=True) from exc
+            raise ApplicationError(str(exc), type=WEBHOOK_REJECTED, non_retryable=True) from exc
         except WebhookDeliveryError as exc:
             raise ApplicationError(
                 str(exc), type="WebhookDeliveryError", non_retryable=not exc.retryable

@@ -10,10 +10,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from steadygraph.activities import RunActivities
-from steadygraph.activities.cron_activities import CronActivities
-from steadygraph.activities.maintenance_activities import MaintenanceActivities
-from steadygraph.activities.webhook_activities import WebhookActivities
+from steadygraph.activities import (
+    CronActivities,
+    MaintenanceActivities,
+    RunActivities,
+    WebhookActivities,
+)
 from steadygraph.assistants.graph_info import publish_graph_info
 from steadygraph.config.project import load_project
 from steadygraph.config.settings import Settings
@@ -26,11 +28,22 @@ from steadygraph.storage import open_storage
 from steadygraph.temporal.client import connect, workflow_ui_url
 from steadygraph.threads.ttl_schedule import ensure_sweep_schedule
 from steadygraph.webhooks.policy import WebhookPolicy
-from steadygraph.workflows import RunWorkflow, ThreadWorkflow
-from steadygraph.workflows.cron_workflow import CronWorkflow
-from steadygraph.workflows.sweep_workflow import SweepThreadsWorkflow
+from steadygraph.workflows import CronWorkflow, RunWorkflow, SweepThreadsWorkflow, ThreadWorkflow
 
 log = logging.getLogger(__name__)
+
+WORKFLOWS = [RunWorkflow, ThreadWorkflow, SweepThreadsWorkflow, CronWorkflow]
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """Temporal's workflow sandbox, with the contract passed through: its
+    dataclasses and constants have no state to isolate, and loading them once
+    instead of in every workflow's sandbox saves a module import per run."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "steadygraph.temporal.contract"
+        )
+    )
 
 
 def load_graphs(settings: Settings) -> GraphRegistry:
@@ -80,7 +93,7 @@ async def run_worker(
             worker = Worker(
                 client,
                 task_queue=settings.task_queue,
-                workflows=[RunWorkflow, ThreadWorkflow, SweepThreadsWorkflow, CronWorkflow],
+                workflows=WORKFLOWS,
                 activities=[
                     activities.prepare_run,
                     activities.execute_superstep,
@@ -93,14 +106,7 @@ async def run_worker(
                     crons.fire_cron,
                 ],
                 max_concurrent_activities=settings.max_concurrent_steps,
-                workflow_runner=SandboxedWorkflowRunner(
-                    # Our payload dataclasses have no state to isolate; loading
-                    # them once instead of in every workflow's sandbox saves a
-                    # module import per run.
-                    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                        "steadygraph.workflows.models", "steadygraph.workflows.search_attributes"
-                    )
-                ),
+                workflow_runner=workflow_runner(),
                 max_concurrent_local_activities=settings.max_concurrent_steps,
                 graceful_shutdown_timeout=timedelta(seconds=5),
             )

@@ -11,15 +11,19 @@ with the run's ids as its result, so the Temporal UI links a firing to its run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-CRON_WORKFLOW = "CronWorkflow"
-ACTIVITY_FIRE_CRON = "steadygraph.fire_cron"
+from steadygraph.temporal.contract import (
+    ACTIVITY_FIRE_CRON,
+    CRON_FIRING_FAILED,
+    CRON_WORKFLOW,
+    CronFired,
+    CronFiring,
+)
 
 # Creating a run is a few rows and one update-with-start: a minute is plenty.
 _FIRE_TIMEOUT = timedelta(seconds=60)
@@ -32,21 +36,6 @@ _FIRE_RETRY = RetryPolicy(
     backoff_coefficient=2,
     maximum_interval=timedelta(seconds=30),
 )
-
-
-@dataclass(frozen=True)
-class CronFiring:
-    """Input of CronWorkflow and of `steadygraph.fire_cron`."""
-
-    cron_id: str
-
-
-@dataclass(frozen=True)
-class CronFired:
-    """The run a firing created."""
-
-    run_id: str
-    thread_id: str
 
 
 @workflow.defn(name=CRON_WORKFLOW)
@@ -70,4 +59,4 @@ class CronWorkflow:
             cause = exc.cause
             if isinstance(cause, ApplicationError):
                 raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from exc
-            raise ApplicationError(str(exc), type="CronFiringFailed", non_retryable=True) from exc
+            raise ApplicationError(str(exc), type=CRON_FIRING_FAILED, non_retryable=True) from exc

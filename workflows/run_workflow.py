@@ -16,18 +16,23 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 from temporalio.workflow import ActivityCancellationType
 
-from steadygraph.workflows.models import (
+from steadygraph.temporal.contract import (
     ACTIVITY_DELETE_THREAD,
     ACTIVITY_DELIVER_WEBHOOK,
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
+    CANCEL_ACTIONS,
+    NON_RETRYABLE_ERRORS,
+    RUN_WORKFLOW,
+    WEBHOOK_REJECTED,
     RunEnd,
     RunInput,
     RunPlan,
     RunRef,
     StepInput,
     StepResult,
-    WebhookRequest,
+    WebhookInput,
+    step_activity_name,
 )
 
 _BOOKKEEPING_TIMEOUT = timedelta(seconds=60)
@@ -41,17 +46,9 @@ _WEBHOOK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2,
     maximum_attempts=5,
-    non_retryable_error_types=["WebhookRejected"],
+    non_retryable_error_types=[WEBHOOK_REJECTED],
 )
-# Errors a retry cannot fix: the same input fails the same way.
-_NON_RETRYABLE = ["GraphRecursionError", "InvalidUpdateError", "EmptyInputError", "GraphLoadError"]
-CANCEL_ACTIONS = ("interrupt", "rollback")
 _TEMPORARY_GRACE = timedelta(seconds=60)
-
-
-def step_activity_name(nodes: list[str]) -> str:
-    unique = list(dict.fromkeys(nodes))
-    return ", ".join(unique) if unique else "resume"
 
 
 def _matches(nodes: list[str], selected: list[str]) -> bool:
@@ -69,7 +66,7 @@ def _error_of(exc: ActivityError | ApplicationError) -> dict[str, str]:
     return {"error": type(exc).__name__, "message": str(exc)}
 
 
-@workflow.defn(name="RunWorkflow")
+@workflow.defn(name=RUN_WORKFLOW)
 class RunWorkflow:
     def __init__(self) -> None:
         self._steps_done = 0
@@ -122,7 +119,7 @@ class RunWorkflow:
             try:
                 await workflow.execute_activity(
                     ACTIVITY_DELIVER_WEBHOOK,
-                    WebhookRequest(run.run_id, run.thread_id),
+                    WebhookInput(run.run_id, run.thread_id),
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=_WEBHOOK_RETRY,
                     summary="webhook",
@@ -172,7 +169,7 @@ class RunWorkflow:
                 retry_policy=RetryPolicy(
                     maximum_attempts=run.step.max_attempts,
                     initial_interval=timedelta(seconds=run.step.initial_interval_s),
-                    non_retryable_error_types=_NON_RETRYABLE,
+                    non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
                 ),
                 summary="prepare run",
             )
@@ -196,7 +193,7 @@ class RunWorkflow:
             backoff_coefficient=options.backoff,
             maximum_interval=timedelta(seconds=options.max_interval_s),
             maximum_attempts=options.max_attempts,
-            non_retryable_error_types=_NON_RETRYABLE,
+            non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
         )
         while nodes or pending_command:
             # A run that starts by resuming goes through the node it stopped

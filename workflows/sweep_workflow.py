@@ -8,10 +8,10 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from steadygraph.workflows.models import ACTIVITY_SWEEP_THREADS
+from steadygraph.temporal.contract import ACTIVITY_SWEEP_THREADS, SWEEP_THREADS_WORKFLOW
 
 
-@workflow.defn(name="SweepThreadsWorkflow")
+@workflow.defn(name=SWEEP_THREADS_WORKFLOW)
 class SweepThreadsWorkflow:
     @workflow.run
     async def run(self) -> int:

@@ -23,30 +23,32 @@ from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttri
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
-from steadygraph.workflows.models import (
+from steadygraph.temporal.contract import (
     ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_UPDATE_STATE,
+    ASSISTANT_ID_ATTRIBUTE,
+    BUSY_MESSAGE,
+    GRAPH_ID_ATTRIBUTE,
+    RUN_ID_ATTRIBUTE,
+    THREAD_BUSY,
+    THREAD_ID_ATTRIBUTE,
+    THREAD_WORKFLOW,
     CancelOutcome,
     CancelRequest,
     RunRequest,
     StateUpdate,
     StateUpdateResult,
     ThreadInput,
+    run_workflow_id,
 )
 from steadygraph.workflows.run_workflow import RunWorkflow
-from steadygraph.workflows.search_attributes import ASSISTANT_ID, GRAPH_ID, RUN_ID, THREAD_ID
 
 # A thread with no work for this long lets its workflow complete; the next
 # run starts a new one. Keeps idle threads from holding open workflows.
 IDLE_TIMEOUT = timedelta(minutes=1)
-THREAD_BUSY = "ThreadBusy"
-BUSY_MESSAGE = (
-    "Thread is already running a task. Wait for it to finish or choose a different "
-    "multitask strategy."
-)
 
 
-@workflow.defn(name="ThreadWorkflow")
+@workflow.defn(name=THREAD_WORKFLOW)
 class ThreadWorkflow:
     def __init__(self) -> None:
         self._queue: list[RunRequest] = []
@@ -95,14 +97,14 @@ class ThreadWorkflow:
             handle = await workflow.start_child_workflow(
                 RunWorkflow.run,
                 request.run,
-                id=run_id,
+                id=run_workflow_id(run_id),
                 task_queue=workflow.info().task_queue,
                 search_attributes=TypedSearchAttributes(
                     [
-                        SearchAttributePair(RUN_ID, run_id),
-                        SearchAttributePair(THREAD_ID, request.run.thread_id),
-                        SearchAttributePair(ASSISTANT_ID, request.run.assistant_id),
-                        SearchAttributePair(GRAPH_ID, request.run.graph_id),
+                        SearchAttributePair(RUN_ID_ATTRIBUTE, run_id),
+                        SearchAttributePair(THREAD_ID_ATTRIBUTE, request.run.thread_id),
+                        SearchAttributePair(ASSISTANT_ID_ATTRIBUTE, request.run.assistant_id),
+                        SearchAttributePair(GRAPH_ID_ATTRIBUTE, request.run.graph_id),
                     ]
                 ),
                 # The run outlives this workflow if the thread workflow is
@@ -139,7 +141,7 @@ class ThreadWorkflow:
         if self._current is not None and self._current.run.run_id == run_id:
             self._cancelled.setdefault(run_id, action)
             if self._current_started:
-                await workflow.get_external_workflow_handle(run_id).signal(
+                await workflow.get_external_workflow_handle(run_workflow_id(run_id)).signal(
                     RunWorkflow.cancel, action
                 )
             return True

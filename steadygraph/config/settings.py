@@ -14,22 +14,12 @@ from typing import Any
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from steadygraph.temporal.contract import StepPolicy
+
 
 class SettingsError(ValueError):
     """An environment variable with a value Steadygraph cannot use; the message is one
     line naming the variable, meant to be printed as-is."""
-
-
-@dataclass(frozen=True)
-class StepPolicy:
-    """Timeouts and retries of one super-step activity."""
-
-    max_attempts: int = 3  # STEADYGRAPH_STEP_MAX_ATTEMPTS
-    initial_interval_s: float = 1.0  # STEADYGRAPH_STEP_RETRY_INTERVAL
-    backoff: float = 2.0
-    max_interval_s: float = 30.0
-    timeout_s: float = 3600.0  # STEADYGRAPH_STEP_TIMEOUT
-    heartbeat_timeout_s: float = 10.0  # STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -45,6 +35,9 @@ class Settings:
     temporal_tls: bool = False  # TEMPORAL_TLS=1
     temporal_ui_url: str | None = None  # STEADYGRAPH_TEMPORAL_UI_URL
     task_queue: str = "steadygraph"  # STEADYGRAPH_TASK_QUEUE
+    # Timeouts and retries of each super-step activity; travels with each run.
+    # STEADYGRAPH_STEP_MAX_ATTEMPTS, STEADYGRAPH_STEP_RETRY_INTERVAL (initial_interval_s),
+    # STEADYGRAPH_STEP_TIMEOUT, STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT.
     step: StepPolicy = field(default_factory=StepPolicy)
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply

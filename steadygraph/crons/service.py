@@ -55,8 +55,15 @@ from steadygraph.runs.request import MultitaskStrategy, RunConfig, RunCreate, St
 from steadygraph.runs.submission import submit_run
 from steadygraph.services import Services
 from steadygraph.storage.json_filter import contains
-from steadygraph.workflows.cron_workflow import CRON_WORKFLOW, CronFired, CronFiring, CronWorkflow
-from steadygraph.workflows.search_attributes import ASSISTANT_ID, GRAPH_ID, THREAD_ID
+from steadygraph.temporal.contract import (
+    ASSISTANT_ID_ATTRIBUTE,
+    CRON_WORKFLOW,
+    GRAPH_ID_ATTRIBUTE,
+    THREAD_ID_ATTRIBUTE,
+    CronFired,
+    CronFiring,
+)
+from steadygraph.workflows import CronWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -336,11 +343,11 @@ def _schedule(
 
 def _search_attributes(identity: dict[str, Any]) -> TypedSearchAttributes:
     pairs: list[SearchAttributePair[str]] = [
-        SearchAttributePair(ASSISTANT_ID, identity["assistant_id"]),
-        SearchAttributePair(GRAPH_ID, identity["graph_id"]),
+        SearchAttributePair(ASSISTANT_ID_ATTRIBUTE, identity["assistant_id"]),
+        SearchAttributePair(GRAPH_ID_ATTRIBUTE, identity["graph_id"]),
     ]
     if identity["thread_id"]:
-        pairs.append(SearchAttributePair(THREAD_ID, identity["thread_id"]))
+        pairs.append(SearchAttributePair(THREAD_ID_ATTRIBUTE, identity["thread_id"]))
     return TypedSearchAttributes(pairs)
 
 
@@ -640,7 +647,7 @@ async def _listed(
     # Ids are canonical UUIDs here, so they are safe inside the query.
     clauses = [
         f"{key.name} = '{value}'"
-        for key, value in ((THREAD_ID, thread_id), (ASSISTANT_ID, assistant_id))
+        for key, value in ((THREAD_ID_ATTRIBUTE, thread_id), (ASSISTANT_ID_ATTRIBUTE, assistant_id))
         if value
     ]
     query = " AND ".join(clauses) or None

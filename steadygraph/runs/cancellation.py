@@ -12,8 +12,12 @@ from temporalio.service import RPCError
 
 from steadygraph.services import Services
 from steadygraph.storage import ACTIVE_RUN_STATUSES
+from steadygraph.temporal.contract import (
+    CancelRequest,
+    run_workflow_id,
+    thread_workflow_id,
+)
 from steadygraph.workflows import RunWorkflow, ThreadWorkflow
-from steadygraph.workflows.models import CancelRequest, thread_workflow_id
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,9 @@ async def cancel_run(ctx: Services, run: dict[str, Any], action: str) -> None:
     # Its thread's workflow no longer tracks it (e.g. terminated by hand):
     # cancel the run's own workflow, or record the end if there is none.
     try:
-        await ctx.temporal.get_workflow_handle(run_id).signal(RunWorkflow.cancel, action)
+        await ctx.temporal.get_workflow_handle(run_workflow_id(run_id)).signal(
+            RunWorkflow.cancel, action
+        )
     except RPCError:
         if action == "rollback":
             await ctx.storage.delete_run_record(run_id)

@@ -15,16 +15,16 @@ from steadygraph.errors import Conflict, NotFound, Unavailable
 from steadygraph.ids import new_id
 from steadygraph.runs.request import RunCreate
 from steadygraph.services import Services
-from steadygraph.workflows import ThreadWorkflow
-from steadygraph.workflows.models import (
+from steadygraph.temporal.contract import (
+    BUSY_MESSAGE,
+    THREAD_BUSY,
+    THREAD_ID_ATTRIBUTE,
     RunInput,
     RunRequest,
-    StepOptions,
     ThreadInput,
     thread_workflow_id,
 )
-from steadygraph.workflows.search_attributes import THREAD_ID
-from steadygraph.workflows.thread_workflow import BUSY_MESSAGE, THREAD_BUSY
+from steadygraph.workflows import ThreadWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -152,20 +152,12 @@ def _is_busy(exc: WorkflowUpdateFailedError) -> bool:
 
 
 def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
-    policy = ctx.settings.step
     return RunInput(
         run_id=run["run_id"],
         thread_id=run["thread_id"],
         assistant_id=run["assistant_id"],
         graph_id=graph_id,
-        step=StepOptions(
-            max_attempts=policy.max_attempts,
-            initial_interval_s=policy.initial_interval_s,
-            backoff=policy.backoff,
-            max_interval_s=policy.max_interval_s,
-            timeout_s=policy.timeout_s,
-            heartbeat_timeout_s=policy.heartbeat_timeout_s,
-        ),
+        step=ctx.settings.step,
         webhook=bool(run["kwargs"].get("webhook")),
         temporary=bool(run["kwargs"].get("temporary")),
     )
@@ -180,7 +172,9 @@ def start_thread_workflow(ctx: Services, thread_id: str) -> WithStartWorkflowOpe
         id=thread_workflow_id(thread_id),
         task_queue=ctx.settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes([SearchAttributePair(THREAD_ID, thread_id)]),
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(THREAD_ID_ATTRIBUTE, thread_id)]
+        ),
         static_summary=f"runs of thread {thread_id}",
     )
 

@@ -13,7 +13,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 
 from steadygraph.config.settings import Settings
-from steadygraph.workflows.search_attributes import SEARCH_ATTRIBUTES
+from steadygraph.temporal.contract import SEARCH_ATTRIBUTES
 
 log = logging.getLogger(__name__)
 

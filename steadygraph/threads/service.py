@@ -17,8 +17,8 @@ from steadygraph.ids import new_id
 from steadygraph.runs.cancellation import cancel_run
 from steadygraph.runs.submission import start_thread_workflow
 from steadygraph.services import Services
+from steadygraph.temporal.contract import StateUpdate
 from steadygraph.workflows import ThreadWorkflow
-from steadygraph.workflows.models import StateUpdate
 
 _DELETE_WAIT_S = 30.0
 

@@ -17,7 +17,7 @@ from temporalio.client import (
 )
 
 from steadygraph.config.settings import Settings
-from steadygraph.workflows.sweep_workflow import SweepThreadsWorkflow
+from steadygraph.workflows import SweepThreadsWorkflow
 
 log = logging.getLogger(__name__)
 

@@ -49,8 +49,8 @@ sends (redirects included), so a name pointing at a blocked address is refused a
 delivery time. A DNS answer that changes between that check and the connection
 (rebinding) is not covered.
 
-Imports stay stdlib-only at module level: `WebhookInput` and the activity name are
-imported by workflow code, which Temporal's sandbox re-imports.
+What the workflow hands the webhook activity (`WebhookInput`) and the activity's
+name are part of `steadygraph.temporal.contract`.
 """
 
 from __future__ import annotations
@@ -68,26 +68,11 @@ from urllib.parse import urlsplit
 from steadygraph.config.project import ConfigError, json_type
 
 __all__ = [
-    "ACTIVITY_DELIVER_WEBHOOK",
     "WebhookDeliveryError",
-    "WebhookInput",
     "WebhookPolicy",
     "WebhookRejected",
     "deliver",
 ]
-
-ACTIVITY_DELIVER_WEBHOOK = "steadygraph.deliver_webhook"
-
-
-@dataclass(frozen=True)
-class WebhookInput:
-    """What RunWorkflow hands the webhook activity once the run has ended."""
-
-    run_id: str
-    thread_id: str
-    # Empty: the URL stored with the run. Webhook URLs often carry a token, and
-    # this keeps it out of Temporal's history.
-    url: str = ""
 
 
 class WebhookRejected(ValueError):

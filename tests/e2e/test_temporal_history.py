@@ -13,6 +13,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from steadygraph.dev.temporal_server import EmbeddedTemporal
+from steadygraph.temporal import contract
 from steadygraph.workflows import RunWorkflow, ThreadWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
@@ -82,3 +83,30 @@ async def test_recorded_histories_replay_with_current_workflow_code() -> None:
     for path in recorded:
         history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
         await replayer.replay_workflow(history)
+
+
+def test_names_recorded_in_histories_and_schedules_stay_as_they_were() -> None:
+    """Workflow types and activity names live on in histories of runs in flight
+    and in the Temporal Schedules of crons and TTL sweeps: renaming one in the
+    contract strands them."""
+    assert (
+        contract.RUN_WORKFLOW,
+        contract.THREAD_WORKFLOW,
+        contract.CRON_WORKFLOW,
+        contract.SWEEP_THREADS_WORKFLOW,
+    ) == ("RunWorkflow", "ThreadWorkflow", "CronWorkflow", "SweepThreadsWorkflow")
+    assert {
+        name: value for name, value in vars(contract).items() if name.startswith("ACTIVITY_")
+    } == {
+        "ACTIVITY_PREPARE_RUN": "steadygraph.prepare_run",
+        "ACTIVITY_FINISH_RUN": "steadygraph.finish_run",
+        "ACTIVITY_DROP_QUEUED_RUN": "steadygraph.drop_queued_run",
+        "ACTIVITY_DELETE_THREAD": "steadygraph.delete_thread",
+        "ACTIVITY_UPDATE_STATE": "steadygraph.update_state",
+        "ACTIVITY_DELIVER_WEBHOOK": "steadygraph.deliver_webhook",
+        "ACTIVITY_SWEEP_THREADS": "steadygraph.sweep_expired_threads",
+        "ACTIVITY_FIRE_CRON": "steadygraph.fire_cron",
+    }
+    assert contract.step_activity_name(["agent", "tools", "agent"]) == "agent, tools"
+    assert contract.step_activity_name([]) == "resume"
+    assert contract.thread_workflow_id("t1") == "thread-t1"

@@ -19,9 +19,9 @@ from temporalio.testing import ActivityEnvironment
 from steadygraph.activities.webhook_activities import WebhookActivities
 from steadygraph.config.project import ConfigError
 from steadygraph.storage import Storage, open_storage
+from steadygraph.temporal.contract import WebhookInput
 from steadygraph.webhooks.policy import (
     WebhookDeliveryError,
-    WebhookInput,
     WebhookPolicy,
     WebhookRejected,
     deliver,

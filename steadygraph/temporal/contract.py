@@ -1,0 +1,286 @@
+"""The contract between the API, the workflows and the activities.
+
+Everything two sides of Temporal must agree on is named once, here: workflow
+type names and ids, activity names, the payloads they exchange, search
+attributes, the error types a retry cannot fix, and the retry policy of a
+super-step. `@workflow.defn`/`@activity.defn` and every `execute_activity`,
+`start_workflow` or `get_workflow_handle` refer to these symbols.
+
+Payloads carry ids, node names and statuses, never graph state: state lives in
+LangGraph's checkpointer, so long threads stay far below Temporal's payload
+limit.
+
+Stable on purpose: workflow type names, activity names and the JSON field
+names of the payloads are recorded in every workflow history; renaming one
+breaks the replay of runs already in flight (tests/histories). Python names
+may change freely.
+
+Sandbox-safe: workflow code imports this module inside Temporal's sandbox (the
+worker passes it through), so it holds only dataclasses and constants and
+imports nothing but the standard library and temporalio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.common import SearchAttributeKey
+
+# --- Workflow types and ids -------------------------------------------------
+
+RUN_WORKFLOW = "RunWorkflow"
+THREAD_WORKFLOW = "ThreadWorkflow"
+CRON_WORKFLOW = "CronWorkflow"
+SWEEP_THREADS_WORKFLOW = "SweepThreadsWorkflow"
+
+THREAD_WORKFLOW_PREFIX = "thread-"
+
+
+def thread_workflow_id(thread_id: str) -> str:
+    """The id of the ThreadWorkflow that orders a thread's runs."""
+    return f"{THREAD_WORKFLOW_PREFIX}{thread_id}"
+
+
+def run_workflow_id(run_id: str) -> str:
+    """The id of a run's RunWorkflow: the run id itself, so the Temporal UI
+    finds a run by the id clients know."""
+    return run_id
+
+
+# --- Activity names -----------------------------------------------------------
+# The super-step activity has no fixed name: each one is named after the nodes
+# it runs (`step_activity_name`), and the worker registers it as the dynamic
+# activity.
+
+ACTIVITY_PREPARE_RUN = "steadygraph.prepare_run"
+ACTIVITY_FINISH_RUN = "steadygraph.finish_run"
+ACTIVITY_DROP_QUEUED_RUN = "steadygraph.drop_queued_run"
+ACTIVITY_DELETE_THREAD = "steadygraph.delete_thread"
+ACTIVITY_UPDATE_STATE = "steadygraph.update_state"
+ACTIVITY_DELIVER_WEBHOOK = "steadygraph.deliver_webhook"
+ACTIVITY_SWEEP_THREADS = "steadygraph.sweep_expired_threads"
+ACTIVITY_FIRE_CRON = "steadygraph.fire_cron"
+
+# What a step that runs no node (it only resumes the thread) is called.
+RESUME_STEP = "resume"
+
+
+def step_activity_name(nodes: list[str]) -> str:
+    """The name of the activity that runs one super-step of these nodes, so the
+    Temporal UI reads "agent", "tools", "agent"."""
+    unique = list(dict.fromkeys(nodes))
+    return ", ".join(unique) if unique else RESUME_STEP
+
+
+# --- Error types ----------------------------------------------------------------
+
+# Graph errors a retry cannot fix: the same input fails the same way. The
+# activities raise them as non-retryable and the workflows' retry policies list
+# them, so either side alone stops the retries.
+NON_RETRYABLE_ERRORS = (
+    "GraphRecursionError",
+    "InvalidUpdateError",
+    "EmptyInputError",
+    "GraphLoadError",
+)
+# ThreadWorkflow refuses a run under multitask_strategy="reject" (HTTP 409).
+THREAD_BUSY = "ThreadBusy"
+BUSY_MESSAGE = (
+    "Thread is already running a task. Wait for it to finish or choose a different "
+    "multitask strategy."
+)
+# The webhook URL breaks the project's policy: delivering again cannot help.
+WEBHOOK_REJECTED = "WebhookRejected"
+# A cron firing that could not create its run, for a reason with no type of its own.
+CRON_FIRING_FAILED = "CronFiringFailed"
+
+# --- Search attributes ------------------------------------------------------------
+# Every run carries them, so the Temporal UI and `temporal workflow list
+# --query` filter runs by thread, assistant and graph. ("RunId" is Temporal's
+# own name for an execution, hence the prefix.)
+
+RUN_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("LangGraphRunId")
+THREAD_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("LangGraphThreadId")
+ASSISTANT_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("LangGraphAssistantId")
+GRAPH_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("LangGraphGraphId")
+SEARCH_ATTRIBUTES = (
+    RUN_ID_ATTRIBUTE,
+    THREAD_ID_ATTRIBUTE,
+    ASSISTANT_ID_ATTRIBUTE,
+    GRAPH_ID_ATTRIBUTE,
+)
+
+# --- Payloads: runs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepPolicy:
+    """Timeouts and retries of each super-step activity. Settings build it
+    (environment variables named in settings.py); a run carries the one in force
+    when it was created."""
+
+    max_attempts: int = 3
+    initial_interval_s: float = 1.0
+    backoff: float = 2.0
+    max_interval_s: float = 30.0
+    timeout_s: float = 3600.0
+    heartbeat_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class RunInput:
+    """Input of RunWorkflow."""
+
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    graph_id: str
+    step: StepPolicy = field(default_factory=StepPolicy)
+    webhook: bool = False  # deliver the run's webhook once it ends
+    temporary: bool = False  # a stateless run: delete its thread once it ends
+
+
+# How a cancel leaves a run: "interrupt" keeps its progress, "rollback" erases it.
+CANCEL_ACTIONS = ("interrupt", "rollback")
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """Input of `prepare_run` and `delete_thread`."""
+
+    run_id: str
+    thread_id: str
+    graph_id: str
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What `prepare_run` found: where the run starts and where it must stop."""
+
+    active: bool  # False when the run was deleted or already ended: nothing to do
+    next: list[str] = field(default_factory=list)  # nodes of the first super-step
+    checkpoint_id: str | None = None  # the checkpoint the first step starts from
+    resuming: bool = False  # no new input: the first step continues where the thread stopped
+    has_command: bool = False  # a Command (resume/goto/update) goes with the first step
+    interrupted: bool = False  # an interrupt() is already pending and no command answers it
+    interrupt_before: list[str] = field(default_factory=list)  # ["*"] for all nodes
+    interrupt_after: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StepInput:
+    """Input of a super-step activity."""
+
+    run_id: str
+    thread_id: str
+    graph_id: str
+    from_checkpoint_id: str | None
+    nodes: list[str]
+    with_command: bool = False
+    # LangGraph re-emits the current values when a stopped graph resumes; only
+    # the first step of a run that applied no new input shows that to clients.
+    emit_initial_values: bool = False
+
+
+@dataclass(frozen=True)
+class StepResult:
+    checkpoint_id: str | None
+    next: list[str]
+    ran: list[str]
+    interrupted: bool  # a node called interrupt(): the run stops, the thread waits
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """Result of RunWorkflow and input of `finish_run`."""
+
+    run_id: str
+    # success | error | interrupted | rollback (the run is erased); the
+    # workflow alone also knows "skipped" (the run was gone before it started).
+    status: str
+    error: dict[str, str] | None = None
+    thread_id: str = ""
+    graph_id: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookInput:
+    """Input of `deliver_webhook`, once the run has ended."""
+
+    run_id: str
+    thread_id: str
+    # Empty: the URL stored with the run. Webhook URLs often carry a token, and
+    # this keeps it out of Temporal's history.
+    url: str = ""
+
+
+# --- Payloads: threads ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A run handed to its thread's ThreadWorkflow (update `submit`, with start)."""
+
+    run: RunInput
+    multitask_strategy: str = "enqueue"  # reject | enqueue | interrupt | rollback
+    after_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ThreadInput:
+    """Input of ThreadWorkflow."""
+
+    thread_id: str
+    # Runs still waiting when the workflow continued as new.
+    queue: list[RunRequest] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """Update `cancel_run` of ThreadWorkflow, and input of `drop_queued_run`."""
+
+    run_id: str
+    action: str = "interrupt"  # one of CANCEL_ACTIONS
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    found: bool  # False: the run is not waiting or running on this thread
+
+
+@dataclass(frozen=True)
+class StateUpdate:
+    """threads.update_state (or the `supersteps` of threads.create). The values
+    travel through Temporal: they are a client's small edit, not the state."""
+
+    thread_id: str
+    graph_id: str
+    values: Any = None
+    as_node: str | None = None
+    checkpoint_id: str | None = None
+    # [[{"values": ..., "as_node": ...}, ...], ...]: one inner list per super-step.
+    supersteps: list[list[dict[str, Any]]] | None = None
+
+
+@dataclass(frozen=True)
+class StateUpdateResult:
+    checkpoint: dict[str, Any] | None
+
+
+# --- Payloads: crons ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CronFiring:
+    """Input of CronWorkflow and of `fire_cron`."""
+
+    cron_id: str
+
+
+@dataclass(frozen=True)
+class CronFired:
+    """The run a firing created."""
+
+    run_id: str
+    thread_id: str

@@ -1,0 +1,226 @@
+"""ThreadWorkflow with scripted activities: the order of a thread's runs and
+the multitask strategies. The real ThreadWorkflow and RunWorkflow on the real
+Temporal dev server; no database, no graph."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from scripted_activities import (
+    WAIT_S,
+    ScriptedActivities,
+    linear_run,
+    run_input,
+    scripted_worker,
+    submit,
+)
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from steadygraph.dev.temporal_server import EmbeddedTemporal
+from steadygraph.temporal.contract import (
+    ACTIVITY_DROP_QUEUED_RUN,
+    ACTIVITY_FINISH_RUN,
+    ACTIVITY_PREPARE_RUN,
+    ACTIVITY_UPDATE_STATE,
+    BUSY_MESSAGE,
+    THREAD_BUSY,
+    CancelOutcome,
+    CancelRequest,
+    RunEnd,
+    StateUpdate,
+    StateUpdateResult,
+    thread_workflow_id,
+)
+from steadygraph.workflows import ThreadWorkflow
+
+
+@pytest.fixture(scope="module")
+async def client(temporal_server: EmbeddedTemporal) -> AsyncIterator[Client]:
+    yield await Client.connect(temporal_server.address)
+
+
+@pytest.fixture
+async def thread(client: Client) -> AsyncIterator[str]:
+    """A thread id; its workflow (idle for a minute before it ends) is
+    terminated after the test."""
+    thread_id = str(uuid.uuid4())
+    yield thread_id
+    try:
+        await client.get_workflow_handle(thread_workflow_id(thread_id)).terminate("test over")
+    except RPCError:
+        pass  # it has ended already
+
+
+def gated_run(activities: ScriptedActivities, *nodes: str) -> tuple[str, asyncio.Event]:
+    """A scripted run whose steps wait until the returned gate opens."""
+    run_id = str(uuid.uuid4())
+    script = linear_run(*nodes)
+    script.gate = asyncio.Event()
+    activities.scripts[run_id] = script
+    return run_id, script.gate
+
+
+def plain_run(activities: ScriptedActivities, *nodes: str) -> str:
+    run_id = str(uuid.uuid4())
+    activities.scripts[run_id] = linear_run(*nodes)
+    return run_id
+
+
+async def wait(event: asyncio.Event) -> None:
+    await asyncio.wait_for(event.wait(), WAIT_S)
+
+
+def handle_of(client: Client, thread_id: str) -> WorkflowHandle:
+    return client.get_workflow_handle(thread_workflow_id(thread_id))
+
+
+async def until_idle(client: Client, thread_id: str) -> None:
+    """Until the thread's workflow has seen its last run end."""
+    for _ in range(WAIT_S * 20):
+        if not await handle_of(client, thread_id).query(ThreadWorkflow.pending_runs):
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"thread {thread_id} still busy")
+
+
+async def test_enqueued_runs_run_one_after_the_other_in_arrival_order(
+    client: Client, thread: str
+) -> None:
+    async with scripted_worker(client) as (task_queue, activities):
+        first, gate = gated_run(activities, "agent")
+        second = plain_run(activities, "agent")
+        await submit(client, task_queue, run_input(first, thread))
+        await wait(activities.scripts[first].stepping)
+        await submit(client, task_queue, run_input(second, thread))
+
+        pending = await handle_of(client, thread).query(ThreadWorkflow.pending_runs)
+        assert pending == [first, second]
+        await asyncio.sleep(0.5)  # time enough for a wrongly started second run
+        assert activities.names(second) == []
+
+        gate.set()
+        await wait(activities.scripts[second].finished)
+
+    order = [
+        (name, arg.run_id)
+        for name, arg in activities.calls
+        if name in (ACTIVITY_PREPARE_RUN, ACTIVITY_FINISH_RUN)
+    ]
+    assert order == [
+        (ACTIVITY_PREPARE_RUN, first),
+        (ACTIVITY_FINISH_RUN, first),
+        (ACTIVITY_PREPARE_RUN, second),
+        (ACTIVITY_FINISH_RUN, second),
+    ]
+    assert [end.status for end in activities.inputs(ACTIVITY_FINISH_RUN)] == [
+        "success",
+        "success",
+    ]
+
+
+async def test_reject_refuses_a_run_while_the_thread_is_busy(client: Client, thread: str) -> None:
+    async with scripted_worker(client) as (task_queue, activities):
+        running, gate = gated_run(activities, "agent")
+        refused = plain_run(activities, "agent")
+        await submit(client, task_queue, run_input(running, thread))
+        await wait(activities.scripts[running].stepping)
+
+        with pytest.raises(WorkflowUpdateFailedError) as refusal:
+            await submit(client, task_queue, run_input(refused, thread), strategy="reject")
+        cause = refusal.value.cause
+        assert isinstance(cause, ApplicationError)
+        assert (cause.type, cause.message) == (THREAD_BUSY, BUSY_MESSAGE)
+        assert await handle_of(client, thread).query(ThreadWorkflow.pending_runs) == [running]
+
+        gate.set()
+        await until_idle(client, thread)
+        # Once the thread is idle, "reject" accepts.
+        accepted = plain_run(activities, "agent")
+        await submit(client, task_queue, run_input(accepted, thread), strategy="reject")
+        await wait(activities.scripts[accepted].finished)
+
+    assert activities.names(refused) == []
+
+
+async def test_cancelling_a_queued_run_drops_it_without_running_it(
+    client: Client, thread: str
+) -> None:
+    async with scripted_worker(client) as (task_queue, activities):
+        running, gate = gated_run(activities, "agent")
+        queued = plain_run(activities, "agent")
+        await submit(client, task_queue, run_input(running, thread))
+        await wait(activities.scripts[running].stepping)
+        await submit(client, task_queue, run_input(queued, thread))
+
+        handle = handle_of(client, thread)
+        outcome = await handle.execute_update(
+            ThreadWorkflow.cancel_run, CancelRequest(queued, "interrupt"), result_type=CancelOutcome
+        )
+        assert outcome == CancelOutcome(found=True)
+        assert await handle.query(ThreadWorkflow.pending_runs) == [running]
+        unknown = await handle.execute_update(
+            ThreadWorkflow.cancel_run,
+            CancelRequest(str(uuid.uuid4())),
+            result_type=CancelOutcome,
+        )
+        assert unknown == CancelOutcome(found=False)
+
+        gate.set()
+        await wait(activities.scripts[running].finished)
+        await asyncio.sleep(0.5)  # time enough for a wrongly started dropped run
+
+    assert activities.inputs(ACTIVITY_DROP_QUEUED_RUN) == [CancelRequest(queued, "interrupt")]
+    assert activities.names(queued) == [ACTIVITY_DROP_QUEUED_RUN]
+    assert [end.run_id for end in activities.inputs(ACTIVITY_FINISH_RUN)] == [running]
+
+
+async def test_interrupt_cancels_the_running_step_then_runs_the_new_run(
+    client: Client, thread: str
+) -> None:
+    async with scripted_worker(client) as (task_queue, activities):
+        running, _never_opened = gated_run(activities, "agent", "tools")
+        newer = plain_run(activities, "agent")
+        await submit(client, task_queue, run_input(running, thread))
+        await wait(activities.scripts[running].stepping)
+
+        await submit(client, task_queue, run_input(newer, thread), strategy="interrupt")
+        await wait(activities.scripts[newer].finished)
+
+    ends = activities.inputs(ACTIVITY_FINISH_RUN)
+    assert [(end.run_id, end.status) for end in ends] == [
+        (running, "interrupted"),
+        (newer, "success"),
+    ]
+    # The interrupted run stopped in its first step; the next never started.
+    assert activities.names(running) == [ACTIVITY_PREPARE_RUN, "agent", ACTIVITY_FINISH_RUN]
+
+
+async def test_a_state_update_waits_for_the_running_run(client: Client, thread: str) -> None:
+    async with scripted_worker(client) as (task_queue, activities):
+        running, gate = gated_run(activities, "agent")
+        await submit(client, task_queue, run_input(running, thread))
+        await wait(activities.scripts[running].stepping)
+
+        update = StateUpdate(thread, "agent", values={"x": 1})
+        updating = asyncio.create_task(
+            handle_of(client, thread).execute_update(
+                ThreadWorkflow.update_state, update, result_type=StateUpdateResult
+            )
+        )
+        await asyncio.sleep(0.5)
+        assert not updating.done()
+
+        gate.set()
+        result = await asyncio.wait_for(updating, WAIT_S)
+
+    assert result == StateUpdateResult(checkpoint={"checkpoint_id": "updated"})
+    names = [name for name, _ in activities.calls]
+    assert names.index(ACTIVITY_UPDATE_STATE) > names.index(ACTIVITY_FINISH_RUN)
+    assert activities.inputs(ACTIVITY_FINISH_RUN) == [
+        RunEnd(running, "success", None, thread, "agent")
+    ]
