@@ -4,6 +4,7 @@ Protocol logic lives in `steadygraph.a2a`."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -28,7 +29,7 @@ async def post_a2a(ctx: Ctx, assistant_id: str, request: Request) -> Response:
     return JSONResponse(reply.body, status_code=reply.status)
 
 
-async def _sse(stream: Stream):  # type: ignore[no-untyped-def]
+async def _sse(stream: Stream) -> AsyncIterator[ServerSentEvent]:
     async for envelope in stream.events:
         yield ServerSentEvent(data=json.dumps(envelope, ensure_ascii=False, default=str))
 

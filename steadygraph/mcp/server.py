@@ -61,8 +61,8 @@ async def handle_post(ctx: Services, body: bytes, accept: str | None) -> Reply:
         # the body still says why, as a JSON-RPC error without an id.
         return Reply(400, jsonrpc.error(None, exc))
     if not (jsonrpc.accepts(accept, "application/json")):
-        exc = RpcError(jsonrpc.INVALID_REQUEST, "Accept header must include application/json")
-        return Reply(400, jsonrpc.error(message.id, exc))
+        refused = RpcError(jsonrpc.INVALID_REQUEST, "Accept header must include application/json")
+        return Reply(400, jsonrpc.error(message.id, refused))
     if message.kind != "request":
         return Reply(202)  # notifications and responses need no answer
     try:
@@ -97,7 +97,7 @@ def initialize_result(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _assistants(ctx: Services) -> list[dict[str, Any]]:
+async def _assistants(ctx: Services) -> list[tuple[str, dict[str, Any]]]:
     """Assistants under unique tool names, oldest first."""
     found = await ctx.storage.assistants.search(
         limit=MAX_TOOLS, sort_by="created_at", sort_order="asc", graph_ids=ctx.graph_ids
@@ -115,7 +115,7 @@ async def _assistants(ctx: Services) -> list[dict[str, Any]]:
             )
             continue
         unique[name] = assistant
-    return list(unique.items())  # type: ignore[return-value]
+    return list(unique.items())
 
 
 async def list_tools(ctx: Services) -> list[tuple[dict[str, Any], dict[str, Any]]]:
