@@ -27,6 +27,7 @@ from steadygraph.graph.checkpointer import delete_run_checkpoints
 from steadygraph.graph.loading import GraphLoadError, GraphRegistry
 from steadygraph.graph.run_config import graph_config, graph_context, node_list
 from steadygraph.graph.serde import checkpoint_ref, dumps, error_payload, snapshot_payload
+from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.storage import Storage
 from steadygraph.temporal.contract import (
     ACTIVITY_DELETE_THREAD,
@@ -237,13 +238,13 @@ class RunActivities:
         **interrupts: Any,
     ) -> list[str]:
         """One `astream` call, streamed to the run's event log; the nodes that ran."""
-        kwargs = run["kwargs"]
-        requested = kwargs.get("stream_mode") or []
+        kwargs = RunKwargs.of(run)
+        requested = kwargs.stream_mode
         options = {
             "stream_mode": graph_stream_modes(requested),
             "subgraphs": True,
             "context": context,
-            "durability": kwargs.get("durability") or "async",
+            "durability": kwargs.durability,
             **interrupts,
         }
         try:
@@ -261,7 +262,7 @@ class RunActivities:
                 ran = await _stream(
                     chunks,
                     sink,
-                    subgraphs=bool(kwargs.get("subgraphs")),
+                    subgraphs=kwargs.subgraphs,
                     drop_initial_values=drop_initial_values,
                 )
                 if held_end:
@@ -288,16 +289,14 @@ class RunActivities:
         config: dict[str, Any],
         context: dict[str, Any] | None,
     ) -> RunPlan:
-        kwargs = run["kwargs"]
-        command, run_input = kwargs.get("command"), kwargs.get("input")
+        kwargs = RunKwargs.of(run)
+        command, run_input = kwargs.command, kwargs.input
 
         head = await self._head(ref.thread_id)
         input_applied = head is not None and head.metadata.get("run_id") == ref.run_id
         if run_input is not None and command is None and not input_applied:
             input_config = config
-            fork_from = ((kwargs.get("config") or {}).get("configurable") or {}).get(
-                "checkpoint_id"
-            )
+            fork_from = kwargs.fork_checkpoint_id
             if fork_from:
                 input_config = {
                     **config,
@@ -331,9 +330,9 @@ class RunActivities:
             resuming=run_input is None,
             has_command=command is not None,
             interrupted=_has_interrupts(snapshot),
-            interrupt_before=node_list(kwargs.get("interrupt_before"))
+            interrupt_before=node_list(kwargs.interrupt_before)
             + node_list(getattr(graph, "interrupt_before_nodes", None)),
-            interrupt_after=node_list(kwargs.get("interrupt_after"))
+            interrupt_after=node_list(kwargs.interrupt_after)
             + node_list(getattr(graph, "interrupt_after_nodes", None)),
         )
 
@@ -355,7 +354,7 @@ class RunActivities:
         head = await self._head(step.thread_id)
         ran: list[str] = []
         if _checkpoint_id(head.config if head else None) == step.from_checkpoint_id:
-            command = run["kwargs"]["command"] if step.with_command else None
+            command = RunKwargs.of(run).command if step.with_command else None
             async with _heartbeating():
                 ran = await self._run_graph(
                     graph,

@@ -14,6 +14,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.output import run_output
 from steadygraph.storage import Storage
 from steadygraph.temporal.contract import ACTIVITY_DELIVER_WEBHOOK, WEBHOOK_REJECTED, WebhookInput
@@ -70,7 +71,7 @@ class WebhookActivities:
         run = await self.storage.get_run(request.run_id)
         if run is None:  # deleted (or rolled back) since it ended: nothing to report
             return
-        url = request.url or (run.get("kwargs") or {}).get("webhook")
+        url = request.url or RunKwargs.of(run).webhook
         if not url:
             return
         try:

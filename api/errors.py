@@ -14,10 +14,6 @@ from steadygraph.ids import parse_uuid
 log = logging.getLogger(__name__)
 
 
-def not_found(detail: str = "Not Found") -> HTTPException:
-    return HTTPException(status_code=404, detail=detail)
-
-
 def require_uuid(value: str, what: str) -> str:
     """Canonical UUID or a 422 naming the field, as LangGraph Server answers."""
     parsed = parse_uuid(value)

@@ -9,12 +9,12 @@ from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from steadygraph.api.context import AppContext
-from steadygraph.api.run_results import release_temporary, run_events
+from steadygraph.runs.results import release_temporary, run_events
+from steadygraph.services import Services
 
 
 def stream_response(
-    ctx: AppContext,
+    ctx: Services,
     run: dict[str, Any],
     *,
     after: int | None = None,

@@ -13,7 +13,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from steadygraph.a2a.card import card_for
 from steadygraph.a2a.server import Stream, handle_post
-from steadygraph.api.context import Ctx
+from steadygraph.api.deps import Ctx
 
 router = APIRouter(tags=["A2A"])
 

@@ -8,34 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Response
-from pydantic import BaseModel
 
-from steadygraph.api.context import Ctx
+from steadygraph.api.deps import Ctx
 from steadygraph.api.errors import require_uuid
-from steadygraph.api.models import ERRORS
+from steadygraph.api.models.common import ERRORS
+from steadygraph.api.models.crons import Cron
 from steadygraph.crons import service as crons
-from steadygraph.crons.service import CronCount, CronCreate, CronPatch, CronSearch
+from steadygraph.crons.request import CronCount, CronCreate, CronPatch, CronSearch
 
 router = APIRouter(tags=["Crons"])
-
-
-class Cron(BaseModel):
-    """Response shape (documentation only: responses are the service's dicts)."""
-
-    cron_id: str
-    assistant_id: str | None
-    thread_id: str | None
-    user_id: str | None
-    end_time: str | None
-    schedule: str
-    timezone: str | None
-    payload: dict[str, Any]
-    next_run_date: str | None
-    metadata: dict[str, Any]
-    on_run_completed: str | None
-    enabled: bool
-    created_at: str
-    updated_at: str
 
 
 @router.post("/runs/crons", responses={200: {"model": Cron}, **ERRORS})

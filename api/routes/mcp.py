@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from steadygraph.api.context import Ctx
+from steadygraph.api.deps import Ctx
 from steadygraph.mcp.server import handle_post
 
 router = APIRouter(tags=["MCP"])

@@ -1,55 +1,23 @@
-"""Runs on a thread: create, stream, wait, list, get, join, cancel, delete."""
+"""Runs on a thread: create, stream, wait, list, get, join, cancel, delete.
+The work is in `steadygraph.runs` (submission, service, results)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
 
-from steadygraph.api.context import AppContext, Ctx
-from steadygraph.api.errors import not_found, require_uuid
-from steadygraph.api.models import ERRORS, Run, RunCreate, StreamMode
-from steadygraph.api.routes.threads import thread_not_found
-from steadygraph.api.run_results import final_values, wait_for_end
-from steadygraph.api.run_view import run_response
+from steadygraph.api.deps import Ctx
+from steadygraph.api.errors import require_uuid
+from steadygraph.api.models.common import ERRORS
+from steadygraph.api.models.runs import SSE, Run
+from steadygraph.api.run_view import content_location, disconnect_handler, run_response
 from steadygraph.api.sse import stream_response
-from steadygraph.runs.cancellation import cancel_run
+from steadygraph.runs import service as runs
+from steadygraph.runs.request import CancelAction, RunCreate, RunStatus, StreamMode
 from steadygraph.runs.submission import submit_run
-from steadygraph.storage import ACTIVE_RUN_STATUSES
 
 router = APIRouter(prefix="/threads/{thread_id}/runs", tags=["Thread Runs"])
-
-SSE: dict[int | str, dict[str, Any]] = {
-    200: {"description": "Server-Sent Events", "content": {"text/event-stream": {}}}
-}
-
-
-def content_location(response: Response, run: dict[str, Any]) -> None:
-    # The SDK's on_run_created callback reads the run id from this header.
-    response.headers["Content-Location"] = f"/threads/{run['thread_id']}/runs/{run['run_id']}"
-
-
-async def existing_run(ctx: AppContext, thread_id: str, run_id: str) -> dict[str, Any]:
-    thread_id, run_id = require_uuid(thread_id, "thread"), require_uuid(run_id, "run")
-    run = await ctx.storage.get_run(run_id, thread_id)
-    if run is None:
-        raise not_found(f"Run {run_id} not found")
-    return run
-
-
-def disconnect_handler(
-    ctx: AppContext, run: dict[str, Any], cancel: bool
-) -> Callable[[], Coroutine[Any, Any, None]] | None:
-    if not cancel:
-        return None
-
-    async def on_disconnect() -> None:
-        current = await ctx.storage.get_run(run["run_id"])
-        if current is not None:
-            await cancel_run(ctx, current, "interrupt")
-
-    return on_disconnect
 
 
 @router.post("", responses={200: {"model": Run}, **ERRORS})
@@ -69,10 +37,9 @@ async def stream_run(ctx: Ctx, thread_id: str, body: RunCreate) -> Any:
 
 @router.post("/wait", responses={200: {"description": "The thread's final values"}, **ERRORS})
 async def wait_run(ctx: Ctx, thread_id: str, body: RunCreate, response: Response) -> Any:
-    run = await submit_run(ctx, require_uuid(thread_id, "thread"), body)
+    run, output = await runs.submit_and_wait(ctx, require_uuid(thread_id, "thread"), body)
     content_location(response, run)
-    await wait_for_end(ctx, run["run_id"])
-    return await final_values(ctx, run)
+    return output
 
 
 @router.get("", responses={200: {"model": list[Run]}, **ERRORS})
@@ -81,28 +48,26 @@ async def list_runs(
     thread_id: str,
     limit: int = Query(10, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-    status: Literal["pending", "running", "error", "success", "timeout", "interrupted"]
-    | None = None,
+    status: RunStatus | None = None,
 ) -> Any:
-    thread_id = require_uuid(thread_id, "thread")
-    if await ctx.storage.get_thread(thread_id) is None:
-        raise thread_not_found(thread_id)
-    runs = await ctx.storage.list_runs(thread_id, limit=limit, offset=offset, status=status)
-    return [run_response(ctx, r) for r in runs]
+    found = await runs.list_runs(
+        ctx, require_uuid(thread_id, "thread"), limit=limit, offset=offset, status=status
+    )
+    return [run_response(ctx, r) for r in found]
 
 
 @router.get("/{run_id}", responses={200: {"model": Run}, **ERRORS})
 async def get_run(ctx: Ctx, thread_id: str, run_id: str) -> Any:
-    return run_response(ctx, await existing_run(ctx, thread_id, run_id))
+    thread_id, run_id = require_uuid(thread_id, "thread"), require_uuid(run_id, "run")
+    return run_response(ctx, await runs.get_run(ctx, thread_id, run_id))
 
 
 @router.get(
     "/{run_id}/join", responses={200: {"description": "The thread's final values"}, **ERRORS}
 )
 async def join_run(ctx: Ctx, thread_id: str, run_id: str) -> Any:
-    run = await existing_run(ctx, thread_id, run_id)
-    await wait_for_end(ctx, run["run_id"])
-    return await final_values(ctx, run)
+    thread_id, run_id = require_uuid(thread_id, "thread"), require_uuid(run_id, "run")
+    return await runs.join_run(ctx, thread_id, run_id)
 
 
 @router.get("/{run_id}/stream", responses={**SSE, **ERRORS})
@@ -115,7 +80,8 @@ async def join_stream(
     cancel_on_disconnect: bool = False,
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
 ) -> Any:
-    run = await existing_run(ctx, thread_id, run_id)
+    thread_id, run_id = require_uuid(thread_id, "thread"), require_uuid(run_id, "run")
+    run = await runs.get_run(ctx, thread_id, run_id)
     after = None
     if last_event_id not in (None, ""):
         try:
@@ -137,23 +103,17 @@ async def cancel(
     thread_id: str,
     run_id: str,
     wait: bool = False,
-    action: Literal["interrupt", "rollback"] = "interrupt",
+    action: CancelAction = "interrupt",
 ) -> Any:
-    run = await existing_run(ctx, thread_id, run_id)
-    await cancel_run(ctx, run, action)
+    thread_id, run_id = require_uuid(thread_id, "thread"), require_uuid(run_id, "run")
+    await runs.cancel_thread_run(ctx, thread_id, run_id, action, wait=wait)
     if not wait:
         return Response(status_code=202)
-    await wait_for_end(ctx, run["run_id"])
     return Response(content=b"{}", status_code=200, media_type="application/json")
 
 
 @router.delete("/{run_id}", status_code=204, responses={204: {}, **ERRORS})
 async def delete_run(ctx: Ctx, thread_id: str, run_id: str) -> Response:
-    run = await existing_run(ctx, thread_id, run_id)
-    if run["status"] in ACTIVE_RUN_STATUSES:
-        raise HTTPException(
-            status_code=409,
-            detail=f"Run {run_id} is {run['status']}; cancel it before deleting it",
-        )
-    await ctx.storage.delete_run_record(run["run_id"])
+    thread_id, run_id = require_uuid(thread_id, "thread"), require_uuid(run_id, "run")
+    await runs.delete_run(ctx, thread_id, run_id)
     return Response(status_code=204)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from steadygraph.api.context import Ctx
+from steadygraph.api.deps import Ctx
 
 router = APIRouter(tags=["System"])
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from steadygraph.api.context import Ctx
+from steadygraph.api.deps import Ctx
 from steadygraph.api.errors import require_uuid
-from steadygraph.api.models import ERRORS
+from steadygraph.api.models.common import ERRORS
 from steadygraph.threads.storage_usage import thread_storage
 
 router = APIRouter(prefix="/threads", tags=["Threads"])

@@ -40,13 +40,13 @@ from steadygraph.a2a.tasks import (
     task_state,
     task_view,
 )
-from steadygraph.api.run_results import run_events, wait_for_end
 from steadygraph.assistants.lookup import resolve_assistant
 from steadygraph.errors import ServiceError
 from steadygraph.ids import new_id, parse_uuid
 from steadygraph.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, RpcError
 from steadygraph.runs.cancellation import cancel_run
 from steadygraph.runs.request import RunCreate
+from steadygraph.runs.results import run_events, wait_for_end
 from steadygraph.runs.submission import submit_run
 from steadygraph.services import Services
 

@@ -1,1 +1,2 @@
-"""Assistants: resolving ids and the graph information workers publish."""
+"""Assistants: request bodies, the assistant operations, resolving ids, and the
+graph information workers publish."""

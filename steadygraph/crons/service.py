@@ -29,10 +29,10 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
@@ -49,9 +49,10 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from steadygraph.assistants.lookup import resolve_assistant
+from steadygraph.crons.request import CronCount, CronCreate, CronPatch, CronSearch
 from steadygraph.errors import Invalid, NotFound, ServiceError, Unavailable
 from steadygraph.ids import new_id, parse_uuid, system_assistant_id
-from steadygraph.runs.request import MultitaskStrategy, RunConfig, RunCreate, StreamMode
+from steadygraph.runs.request import RunCreate
 from steadygraph.runs.submission import submit_run
 from steadygraph.services import Services
 from steadygraph.storage.json_filter import contains
@@ -84,93 +85,6 @@ _CATCHUP_WINDOW = timedelta(minutes=1)
 # tick starts a new one), so firings do not pile up while no worker runs.
 _FIRING_TIMEOUT = timedelta(minutes=10)
 _DESCRIBE_CONCURRENCY = 16
-
-SortBy = Literal[
-    "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"
-]
-SelectField = Literal[
-    "cron_id",
-    "assistant_id",
-    "thread_id",
-    "on_run_completed",
-    "end_time",
-    "schedule",
-    "timezone",
-    "created_at",
-    "updated_at",
-    "user_id",
-    "payload",
-    "next_run_date",
-    "metadata",
-    "enabled",
-]
-
-
-# ---- request bodies (LangGraph Server's CronCreate / ThreadCronCreate / CronPatch) ----
-
-
-class _Body(BaseModel):
-    # Unknown fields are ignored, as elsewhere in the API.
-    model_config = ConfigDict(extra="ignore")
-
-
-class _RunFields(_Body):
-    """The run a firing creates; stored as sent in the cron's `payload`."""
-
-    input: dict[str, Any] | list[Any] | str | float | bool | None = None
-    metadata: dict[str, Any] | None = None
-    config: RunConfig | None = None
-    context: dict[str, Any] | None = None
-    webhook: str | None = Field(None, min_length=1, max_length=65536)
-    interrupt_before: Literal["*"] | list[str] | None = None
-    interrupt_after: Literal["*"] | list[str] | None = None
-    stream_mode: StreamMode | list[StreamMode] | None = None
-    stream_subgraphs: bool | None = None
-    stream_resumable: bool | None = None
-    durability: Literal["sync", "async", "exit"] | None = None
-    checkpoint_during: bool | None = None
-
-
-class CronCreate(_RunFields):
-    """POST /runs/crons (a new thread per firing) and POST /threads/{id}/runs/crons."""
-
-    assistant_id: str
-    schedule: str
-    timezone: str | None = None
-    end_time: datetime | None = None
-    enabled: bool = True
-    multitask_strategy: MultitaskStrategy | None = None
-    # Stateless crons only: delete (default) or keep each firing's thread.
-    on_run_completed: Literal["delete", "keep"] | None = None
-
-
-class CronPatch(_RunFields):
-    """PATCH /runs/crons/{cron_id}: absent fields stay; `end_time: null` clears it."""
-
-    schedule: str | None = None
-    timezone: str | None = None
-    end_time: datetime | None = None
-    enabled: bool | None = None
-    on_run_completed: Literal["delete", "keep"] | None = None
-
-
-class CronSearch(_Body):
-    assistant_id: str | None = None
-    thread_id: str | None = None
-    enabled: bool | None = None
-    metadata: dict[str, Any] | None = None
-    limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
-    sort_by: SortBy | None = None
-    sort_order: Literal["asc", "desc"] | None = None
-    select: list[SelectField] | None = None
-
-
-class CronCount(_Body):
-    assistant_id: str | None = None
-    thread_id: str | None = None
-    metadata: dict[str, Any] | None = None
-
 
 # ---- cron expressions ------------------------------------------------------------
 

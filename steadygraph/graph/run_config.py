@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from steadygraph.runs.kwargs import RunKwargs
+
 
 def graph_config(run: dict[str, Any], assistant: dict[str, Any], attempt: int) -> dict[str, Any]:
     assistant_config = assistant.get("config") or {}
-    run_config = run["kwargs"].get("config") or {}
+    run_config = RunKwargs.of(run).config
     config: dict[str, Any] = {**assistant_config, **run_config}
     config["configurable"] = {
         **(assistant_config.get("configurable") or {}),
@@ -25,7 +27,7 @@ def graph_config(run: dict[str, Any], assistant: dict[str, Any], attempt: int) -
 
 
 def graph_context(run: dict[str, Any], assistant: dict[str, Any]) -> dict[str, Any] | None:
-    context = {**(assistant.get("context") or {}), **(run["kwargs"].get("context") or {})}
+    context = {**(assistant.get("context") or {}), **RunKwargs.of(run).context}
     return context or None
 
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from steadygraph import __version__, jsonrpc
-from steadygraph.api.run_results import final_values, wait_for_end
 from steadygraph.assistants.schemas import published_schemas
 from steadygraph.errors import ServiceError
 from steadygraph.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
 from steadygraph.mcp.schema import tool_input_schema, tool_name
 from steadygraph.runs.request import RunCreate
+from steadygraph.runs.results import final_values, wait_for_end
 from steadygraph.runs.submission import submit_run
 from steadygraph.services import Services
 

@@ -1,1 +1,2 @@
-"""Runs: the request body, submission to the thread's workflow, cancellation, output."""
+"""Runs: request bodies, options (`kwargs`), submission to the thread's workflow,
+cancellation, waiting and output, and the run operations the API exposes."""

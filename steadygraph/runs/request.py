@@ -1,4 +1,4 @@
-"""The body of a run request (create, stream, wait, batch, cron payloads).
+"""The bodies of run requests (create, stream, wait, batch, cron payloads, cancel).
 
 Field names, defaults and enums follow LangGraph Server's OpenAPI document.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from steadygraph.request_body import CheckpointRef, RequestBody
 
 StreamMode = Literal[
     "values",
@@ -21,28 +23,34 @@ StreamMode = Literal[
     "custom",
 ]
 MultitaskStrategy = Literal["reject", "rollback", "interrupt", "enqueue"]
+RunStatus = Literal["pending", "running", "error", "success", "timeout", "interrupted"]
+CancelAction = Literal["interrupt", "rollback"]
+Durability = Literal["sync", "async", "exit"]
+InterruptNodes = Literal["*"] | list[str]
 
-
-class _Body(BaseModel):
-    # Unknown fields are ignored, as LangGraph Server's schema allows them.
-    model_config = ConfigDict(extra="ignore")
-
-
-class CheckpointRef(_Body):
-    thread_id: str | None = None
-    checkpoint_ns: str | None = None
-    checkpoint_id: str | None = None
-    checkpoint_map: dict[str, Any] | None = None
+__all__ = [
+    "CancelAction",
+    "CheckpointRef",
+    "Durability",
+    "InterruptNodes",
+    "MultitaskStrategy",
+    "RunConfig",
+    "RunCreate",
+    "RunStatus",
+    "RunsCancel",
+    "StreamMode",
+]
 
 
 class RunConfig(BaseModel):
+    # A RunnableConfig: keys beyond these are the graph's business and kept.
     model_config = ConfigDict(extra="allow")
     tags: list[str] | None = None
     recursion_limit: int | None = None
     configurable: dict[str, Any] | None = None
 
 
-class RunCreate(_Body):
+class RunCreate(RequestBody):
     assistant_id: str
     input: dict[str, Any] | list[Any] | str | float | bool | None = None
     command: dict[str, Any] | None = None
@@ -52,8 +60,8 @@ class RunCreate(_Body):
     config: RunConfig | None = None
     context: dict[str, Any] | None = None
     webhook: str | None = Field(None, min_length=1, max_length=65536)
-    interrupt_before: Literal["*"] | list[str] | None = None
-    interrupt_after: Literal["*"] | list[str] | None = None
+    interrupt_before: InterruptNodes | None = None
+    interrupt_after: InterruptNodes | None = None
     stream_mode: StreamMode | list[StreamMode] = "values"
     stream_subgraphs: bool = False
     stream_resumable: bool = False
@@ -63,6 +71,13 @@ class RunCreate(_Body):
     if_not_exists: Literal["create", "reject"] = "reject"
     after_seconds: float | None = Field(None, ge=0)
     checkpoint_during: bool | None = None
-    durability: Literal["sync", "async", "exit"] | None = None
+    durability: Durability | None = None
     # Stateless runs only: delete or keep the thread made for the run.
     on_completion: Literal["delete", "keep"] = "delete"
+
+
+# POST /runs/cancel: every run with a status, or named runs of one thread.
+class RunsCancel(RequestBody):
+    status: Literal["pending", "running", "all"] | None = None
+    thread_id: str | None = None
+    run_ids: list[str] | None = None

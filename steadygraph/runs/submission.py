@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 from steadygraph.assistants.lookup import resolve_assistant
 from steadygraph.errors import Conflict, NotFound, Unavailable
 from steadygraph.ids import new_id
+from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.request import RunCreate
 from steadygraph.services import Services
 from steadygraph.temporal.contract import (
@@ -34,7 +35,7 @@ def _stream_modes(body: RunCreate) -> list[str]:
     return list(dict.fromkeys(modes))
 
 
-def _run_kwargs(
+def run_kwargs(
     body: RunCreate,
     *,
     run_id: str,
@@ -42,7 +43,7 @@ def _run_kwargs(
     assistant: dict[str, Any],
     metadata: dict[str, Any],
     temporary: bool,
-) -> dict[str, Any]:
+) -> RunKwargs:
     user_config = body.config.model_dump(exclude_none=True) if body.config else {}
     configurable = {
         **(user_config.pop("configurable", None) or {}),
@@ -56,22 +57,22 @@ def _run_kwargs(
     checkpoint_id = body.checkpoint_id or checkpoint.get("checkpoint_id")
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
-    return {
-        "input": body.input,
-        "command": body.command,
-        "config": {**user_config, "configurable": configurable, "metadata": metadata},
-        "context": body.context or {},
-        "stream_mode": _stream_modes(body),
-        "interrupt_before": body.interrupt_before,
-        "interrupt_after": body.interrupt_after,
-        "webhook": body.webhook,
-        "feedback_keys": body.feedback_keys,
-        "temporary": temporary,
-        "subgraphs": body.stream_subgraphs,
-        "resumable": body.stream_resumable,
-        "checkpoint_during": True if body.checkpoint_during is None else body.checkpoint_during,
-        "durability": body.durability or "async",
-    }
+    return RunKwargs(
+        input=body.input,
+        command=body.command,
+        config={**user_config, "configurable": configurable, "metadata": metadata},
+        context=body.context or {},
+        stream_mode=_stream_modes(body),
+        interrupt_before=body.interrupt_before,
+        interrupt_after=body.interrupt_after,
+        webhook=body.webhook,
+        feedback_keys=body.feedback_keys,
+        temporary=temporary,
+        subgraphs=body.stream_subgraphs,
+        resumable=body.stream_resumable,
+        checkpoint_during=True if body.checkpoint_during is None else body.checkpoint_during,
+        durability=body.durability or "async",
+    )
 
 
 async def _thread_for_run(ctx: Services, thread_id: str | None, body: RunCreate) -> str:
@@ -119,14 +120,14 @@ async def submit_run(
         thread_id=thread_id,
         assistant=assistant,
         metadata=metadata,
-        kwargs=_run_kwargs(
+        kwargs=run_kwargs(
             body,
             run_id=run_id,
             thread_id=thread_id,
             assistant=assistant,
             metadata=metadata,
             temporary=temporary,
-        ),
+        ).stored(),
         multitask_strategy=body.multitask_strategy,
     )
     if run is None:
@@ -152,14 +153,15 @@ def _is_busy(exc: WorkflowUpdateFailedError) -> bool:
 
 
 def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
+    kwargs = RunKwargs.of(run)
     return RunInput(
         run_id=run["run_id"],
         thread_id=run["thread_id"],
         assistant_id=run["assistant_id"],
         graph_id=graph_id,
         step=ctx.settings.step,
-        webhook=bool(run["kwargs"].get("webhook")),
-        temporary=bool(run["kwargs"].get("temporary")),
+        webhook=bool(kwargs.webhook),
+        temporary=kwargs.temporary,
     )
 
 

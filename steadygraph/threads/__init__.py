@@ -1,1 +1,2 @@
-"""Threads: state updates, copies, deletes, prunes, and the TTL sweep schedule."""
+"""Threads: request bodies, the thread operations (rows, state, history, copies,
+deletes, prunes), and the TTL sweep schedule."""

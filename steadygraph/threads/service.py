@@ -1,6 +1,6 @@
-"""Thread operations beyond plain rows: state updates (through the thread's
-workflow, ordered with its runs), copies, deletes and prunes that also touch
-LangGraph's checkpoints."""
+"""Thread operations: the thread rows, their state and history, and what goes
+beyond rows: state updates (through the thread's workflow, ordered with its
+runs), copies, deletes and prunes that also touch LangGraph's checkpoints."""
 
 from __future__ import annotations
 
@@ -11,13 +11,24 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, FailureError
 
 from steadygraph.crons.service import delete_thread_crons
-from steadygraph.errors import Invalid, NotFound, ServiceError
+from steadygraph.errors import Conflict, Invalid, NotFound, ServiceError
 from steadygraph.graph.checkpointer import copy_thread_checkpoints, prune_to_latest
+from steadygraph.graph.serde import empty_state_payload
 from steadygraph.ids import new_id
+from steadygraph.request_body import CheckpointRef
 from steadygraph.runs.cancellation import cancel_run
 from steadygraph.runs.submission import start_thread_workflow
 from steadygraph.services import Services
+from steadygraph.storage import ThreadExistsError
 from steadygraph.temporal.contract import StateUpdate
+from steadygraph.threads.request import (
+    HistoryQuery,
+    StateUpdateBody,
+    ThreadCount,
+    ThreadCreate,
+    ThreadPatch,
+    ThreadSearch,
+)
 from steadygraph.workflows import ThreadWorkflow
 
 _DELETE_WAIT_S = 30.0
@@ -27,11 +38,111 @@ class BadRequest(ServiceError):
     status_code = 400
 
 
-async def _thread(services: Services, thread_id: str) -> dict[str, Any]:
+async def get_thread(services: Services, thread_id: str) -> dict[str, Any]:
     thread = await services.storage.get_thread(thread_id)
     if thread is None:
         raise NotFound(f"Thread with ID {thread_id} not found")
     return thread
+
+
+async def create_thread(
+    services: Services, thread_id: str | None, body: ThreadCreate
+) -> dict[str, Any]:
+    """`thread_id` is the requested id (a new one if None); `body.supersteps`
+    are applied as state updates before the thread is returned."""
+    thread_id = thread_id or new_id()
+    try:
+        thread = await services.storage.create_thread(
+            thread_id,
+            body.metadata or {},
+            if_exists=body.if_exists,
+            ttl=body.ttl.model_dump() if body.ttl else None,
+        )
+    except ThreadExistsError as exc:
+        raise Conflict(f"Thread with ID {thread_id} already exists") from exc
+    if body.supersteps:
+        await update_state(
+            services,
+            thread_id,
+            supersteps=[
+                [u.model_dump(exclude_none=True) for u in step.updates] for step in body.supersteps
+            ],
+        )
+        thread = await get_thread(services, thread_id)
+    return thread
+
+
+async def update_thread(services: Services, thread_id: str, body: ThreadPatch) -> dict[str, Any]:
+    thread = await services.storage.update_thread(
+        thread_id, metadata=body.metadata, ttl=body.ttl.model_dump() if body.ttl else None
+    )
+    if thread is None:
+        raise NotFound(f"Thread with ID {thread_id} not found")
+    return thread
+
+
+async def search_threads(
+    services: Services, body: ThreadSearch, ids: list[str] | None
+) -> list[dict[str, Any]]:
+    """`ids` are `body.ids`, checked to be UUIDs."""
+    return await services.storage.search_threads(
+        metadata=body.metadata,
+        values=body.values,
+        status=body.status,
+        ids=ids,
+        limit=body.limit,
+        offset=body.offset,
+        sort_by=body.sort_by or "created_at",
+        sort_order=body.sort_order or "desc",
+    )
+
+
+async def count_threads(services: Services, body: ThreadCount) -> int:
+    return await services.storage.count_threads(
+        metadata=body.metadata, values=body.values, status=body.status
+    )
+
+
+# ---- state and history ---------------------------------------------------------------
+
+
+async def get_state(services: Services, thread_id: str, *, subgraphs: bool) -> dict[str, Any]:
+    await get_thread(services, thread_id)
+    state = await services.storage.get_thread_state(thread_id, subgraphs=subgraphs)
+    return state or empty_state_payload()
+
+
+async def get_state_at(
+    services: Services, thread_id: str, checkpoint_id: str | None
+) -> dict[str, Any]:
+    """The state at a checkpoint of the thread; its head state without one."""
+    await get_thread(services, thread_id)
+    if not checkpoint_id:
+        return await services.storage.get_thread_state(thread_id) or empty_state_payload()
+    state = await services.storage.checkpoints.get(thread_id, checkpoint_id)
+    if state is None:
+        raise NotFound(f"Checkpoint {checkpoint_id} of thread {thread_id} not found")
+    return state
+
+
+async def history(services: Services, thread_id: str, query: HistoryQuery) -> list[dict[str, Any]]:
+    """The thread's states, newest first."""
+    await get_thread(services, thread_id)
+    before = query.before.checkpoint_id if isinstance(query.before, CheckpointRef) else query.before
+    return await services.storage.checkpoints.history(
+        thread_id, limit=query.limit, before=before, metadata=query.metadata
+    )
+
+
+async def update_thread_state(
+    services: Services, thread_id: str, body: StateUpdateBody
+) -> dict[str, Any]:
+    checkpoint_id = body.checkpoint_id or (
+        body.checkpoint.checkpoint_id if body.checkpoint else None
+    )
+    return await update_state(
+        services, thread_id, values=body.values, as_node=body.as_node, checkpoint_id=checkpoint_id
+    )
 
 
 async def update_state(
@@ -43,7 +154,7 @@ async def update_state(
     checkpoint_id: str | None = None,
     supersteps: list[list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    thread = await _thread(services, thread_id)
+    thread = await get_thread(services, thread_id)
     graph_id = thread["metadata"].get("graph_id")
     if not graph_id:
         raise BadRequest(f"Thread {thread_id} has no assigned graph ID")
@@ -69,7 +180,7 @@ async def update_state(
 async def delete_thread(services: Services, thread_id: str) -> None:
     """Stop its runs (so no workflow is orphaned) and its crons, then erase it
     and its checkpoints."""
-    await _thread(services, thread_id)
+    await get_thread(services, thread_id)
     await delete_thread_crons(services, thread_id)
     storage = services.storage
     for run_id in await storage.active_runs(thread_id):
@@ -86,7 +197,7 @@ async def delete_thread(services: Services, thread_id: str) -> None:
 
 
 async def copy_thread(services: Services, thread_id: str) -> dict[str, Any]:
-    await _thread(services, thread_id)
+    await get_thread(services, thread_id)
     target = new_id()
     if services.checkpointer is not None:
         await copy_thread_checkpoints(services.checkpointer, thread_id, target)

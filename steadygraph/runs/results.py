@@ -11,8 +11,9 @@ from typing import Any
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from steadygraph.api.context import AppContext
+from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.output import run_output
+from steadygraph.services import Services
 from steadygraph.storage import ACTIVE_RUN_STATUSES
 from steadygraph.workflows import RunWorkflow
 
@@ -27,7 +28,7 @@ async def _backoff(delay: float) -> float:
     return min(delay * 1.5, _POLL_MAX_S)
 
 
-async def wait_for_end(ctx: AppContext, run_id: str) -> dict[str, Any] | None:
+async def wait_for_end(ctx: Services, run_id: str) -> dict[str, Any] | None:
     """Block until the run is no longer pending or running; the run, or None if
     it was erased (rollback).
 
@@ -42,8 +43,8 @@ async def wait_for_end(ctx: AppContext, run_id: str) -> dict[str, Any] | None:
         run = await ctx.storage.get_run(run_id)
         if run is None or run["status"] not in ACTIVE_RUN_STATUSES:
             return run
-        kwargs = run["kwargs"]
-        if not kwargs.get("webhook") and not kwargs.get("temporary"):
+        kwargs = RunKwargs.of(run)
+        if not kwargs.webhook and not kwargs.temporary:
             try:
                 await ctx.temporal.get_workflow_handle(run_id).result()
                 run = await ctx.storage.get_run(run_id)
@@ -64,9 +65,9 @@ async def wait_for_end(ctx: AppContext, run_id: str) -> dict[str, Any] | None:
         delay = await _backoff(delay)
 
 
-async def release_temporary(ctx: AppContext, run: dict[str, Any]) -> None:
+async def release_temporary(ctx: Services, run: dict[str, Any]) -> None:
     """Tell a stateless run's workflow its output was read, so its thread can go."""
-    if not run["kwargs"].get("temporary"):
+    if not RunKwargs.of(run).temporary:
         return
     try:
         await ctx.temporal.get_workflow_handle(run["run_id"]).signal(RunWorkflow.release)
@@ -74,7 +75,7 @@ async def release_temporary(ctx: AppContext, run: dict[str, Any]) -> None:
         log.debug("release of run %s: %s", run["run_id"], exc)
 
 
-async def final_values(ctx: AppContext, run: dict[str, Any]) -> Any:
+async def final_values(ctx: Services, run: dict[str, Any]) -> Any:
     output = await run_output(ctx.storage, run["run_id"], run["thread_id"])
     await release_temporary(ctx, run)
     return output
@@ -90,7 +91,7 @@ def _wanted(event: str, modes: set[str] | None) -> bool:
 
 
 async def run_events(
-    ctx: AppContext,
+    ctx: Services,
     run: dict[str, Any],
     *,
     after: int | None = None,

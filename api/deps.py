@@ -1,0 +1,26 @@
+"""FastAPI dependencies: what routes take besides the request itself.
+
+The Services object and LangGraph's store are made in the app's lifespan.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from langgraph.store.base import BaseStore
+
+from steadygraph.services import Services
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.context
+
+
+def get_store(request: Request) -> BaseStore:
+    return request.app.state.store
+
+
+# Routes take `ctx: Ctx` and, for the store routes, `store: Store`.
+Ctx = Annotated[Services, Depends(get_services)]
+Store = Annotated[BaseStore, Depends(get_store)]

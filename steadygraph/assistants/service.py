@@ -1,0 +1,246 @@
+"""Assistants: versioned configurations of a graph, as LangGraph Server keeps them.
+
+Only assistants of graphs this server's langgraph.json serves are shown (others
+are hidden, as LangGraph Server hides them). The graph drawing, schemas and
+subgraphs are what the workers published (see `steadygraph.assistants.graph_info`),
+since the API process runs no graph code.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import uuid4
+
+from steadygraph.assistants.graph_info import (
+    GRAPH,
+    SCHEMAS,
+    STATUS,
+    SUBGRAPHS,
+    subgraph_entries,
+    xray_key,
+)
+from steadygraph.assistants.request import (
+    AssistantCount,
+    AssistantCreate,
+    AssistantPatch,
+    AssistantSearch,
+    AssistantVersionsSearch,
+)
+from steadygraph.errors import Invalid, NotFound, Unavailable
+from steadygraph.runs.cancellation import cancel_run
+from steadygraph.runs.request import RunConfig
+from steadygraph.services import Services
+from steadygraph.storage import ACTIVE_RUN_STATUSES
+from steadygraph.threads.service import delete_thread
+
+log = logging.getLogger(__name__)
+
+NOT_PUBLISHED = "graph info not yet published by a worker"
+
+
+def _config(config: RunConfig | None) -> dict[str, Any] | None:
+    return config.model_dump(exclude_none=True) if config is not None else None
+
+
+def _require_graph(ctx: Services, graph_id: str) -> None:
+    if graph_id not in ctx.project.graphs:
+        raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(ctx.graph_ids)}")
+
+
+async def get_assistant(ctx: Services, assistant_id: str) -> dict[str, Any]:
+    """The assistant, if it exists and its graph is one this server serves."""
+    assistant = await ctx.storage.assistants.get(assistant_id)
+    if assistant is None:
+        raise NotFound("Not Found")
+    if assistant["graph_id"] not in ctx.project.graphs:
+        raise NotFound(f"assistant {assistant_id} not found")
+    return assistant
+
+
+async def create_assistant(
+    ctx: Services, assistant_id: str | None, body: AssistantCreate
+) -> dict[str, Any]:
+    """`assistant_id` is the requested id (a new one if None)."""
+    _require_graph(ctx, body.graph_id)
+    return await ctx.storage.assistants.create(
+        assistant_id or str(uuid4()),
+        graph_id=body.graph_id,
+        config=_config(body.config),
+        context=body.context,
+        metadata=body.metadata,
+        name=body.name or "Untitled",
+        description=body.description,
+        if_exists=body.if_exists,
+    )
+
+
+async def search_assistants(
+    ctx: Services, body: AssistantSearch
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of assistants, and whether another page follows."""
+    if body.graph_id:
+        _require_graph(ctx, body.graph_id)
+    # One more than asked for tells whether another page exists.
+    found = await ctx.storage.assistants.search(
+        graph_id=body.graph_id,
+        metadata=body.metadata,
+        name=body.name,
+        limit=body.limit + 1,
+        offset=body.offset,
+        sort_by=body.sort_by or "created_at",
+        sort_order=body.sort_order or "desc",
+        graph_ids=ctx.graph_ids,
+    )
+    return found[: body.limit], len(found) > body.limit
+
+
+async def count_assistants(ctx: Services, body: AssistantCount) -> int:
+    if body.graph_id:
+        _require_graph(ctx, body.graph_id)
+    return await ctx.storage.assistants.count(
+        graph_id=body.graph_id, metadata=body.metadata, name=body.name, graph_ids=ctx.graph_ids
+    )
+
+
+async def update_assistant(
+    ctx: Services, assistant_id: str, body: AssistantPatch
+) -> dict[str, Any]:
+    """A new version of the assistant, made its latest."""
+    if body.graph_id is not None:
+        _require_graph(ctx, body.graph_id)
+    return await ctx.storage.assistants.update(
+        assistant_id,
+        graph_id=body.graph_id,
+        config=_config(body.config),
+        context=body.context,
+        metadata=body.metadata,
+        name=body.name,
+        description=body.description,
+    )
+
+
+async def delete_assistant(ctx: Services, assistant_id: str, *, delete_threads: bool) -> None:
+    """Delete an assistant with all its versions; its pending and running runs
+    are cancelled first. With `delete_threads`, also the threads it ran on
+    (`metadata.assistant_id`), with their runs and checkpoints.
+
+    Deleting a system assistant (metadata.created_by == "system") is allowed,
+    as in LangGraph Server; the server creates it again at its next start.
+    """
+    if await ctx.storage.assistants.get(assistant_id) is None:
+        raise NotFound(f"Assistant with ID {assistant_id} not found")
+    if delete_threads:
+        await _delete_threads_of(ctx, assistant_id)
+    await _cancel_runs_of(ctx, assistant_id)
+    await ctx.storage.assistants.delete(assistant_id)
+
+
+async def _cancel_runs_of(ctx: Services, assistant_id: str) -> None:
+    for run in await ctx.storage.runs_with_status(list(ACTIVE_RUN_STATUSES)):
+        if run["assistant_id"] != assistant_id:
+            continue
+        try:
+            await cancel_run(ctx, run, "interrupt")
+        except Exception:
+            # The assistant goes anyway; a run that could not be stopped ends
+            # on its own (its steps do not need the assistant row).
+            log.warning(
+                "could not cancel run %s of deleted assistant", run["run_id"], exc_info=True
+            )
+
+
+async def _delete_threads_of(ctx: Services, assistant_id: str) -> None:
+    # Listed in full before deleting, so deletions do not shift the pages.
+    thread_ids: list[str] = []
+    while page := await ctx.storage.search_threads(
+        metadata={"assistant_id": assistant_id}, limit=100, offset=len(thread_ids)
+    ):
+        thread_ids.extend(t["thread_id"] for t in page)
+    for thread_id in thread_ids:
+        try:
+            await delete_thread(ctx, thread_id)
+        except NotFound:
+            continue  # deleted meanwhile by someone else
+
+
+async def list_versions(
+    ctx: Services, assistant_id: str, body: AssistantVersionsSearch
+) -> list[dict[str, Any]]:
+    """Newest first. As in LangGraph Server, a page with no version is a 404."""
+    versions = await ctx.storage.assistants.versions(
+        assistant_id, metadata=body.metadata, limit=body.limit, offset=body.offset
+    )
+    if not versions:
+        raise NotFound(f"Assistant {assistant_id} not found")
+    return versions
+
+
+async def set_latest_version(ctx: Services, assistant_id: str, version: int) -> dict[str, Any]:
+    return await ctx.storage.assistants.set_latest(assistant_id, version)
+
+
+# ---- what the workers published about the assistant's graph --------------------------
+
+
+async def _published(
+    ctx: Services, graph_id: str, kind: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The status document of a graph and its documents of `kind`, by key."""
+    documents = await ctx.storage.assistants.get_graph_info(graph_id, [STATUS, kind])
+    status = documents.get((STATUS, ""))
+    if status is None:
+        raise Unavailable(NOT_PUBLISHED)
+    if status.get("error"):
+        raise Invalid(f"Graph '{graph_id}' could not be loaded by the worker: {status['error']}")
+    return status, {key: doc for (k, key), doc in documents.items() if k == kind}
+
+
+def _parse_xray(value: str | None) -> bool | int:
+    """`xray` is a boolean or a positive depth, as LangGraph Server reads it."""
+    if not value or value in ("false", "False"):
+        return False
+    if value in ("true", "True"):
+        return True
+    try:
+        depth = int(value)
+    except ValueError:
+        depth = 0
+    if depth <= 0:
+        raise Invalid("Invalid xray value")
+    return depth
+
+
+async def get_graph(ctx: Services, assistant_id: str, xray: str | None) -> Any:
+    """The drawable graph, to `xray` (as sent: true, false or a depth) subgraph levels."""
+    assistant = await get_assistant(ctx, assistant_id)
+    level = _parse_xray(xray)
+    status, drawings = await _published(ctx, assistant["graph_id"], GRAPH)
+    if status.get("graph_error"):
+        raise Invalid(status["graph_error"])
+    drawing = drawings.get(xray_key(level, int(status.get("xray_depth") or 0)))
+    if drawing is None:
+        raise Unavailable(NOT_PUBLISHED)
+    return drawing
+
+
+async def get_schemas(ctx: Services, assistant_id: str) -> dict[str, Any]:
+    assistant = await get_assistant(ctx, assistant_id)
+    _, documents = await _published(ctx, assistant["graph_id"], SCHEMAS)
+    schemas = documents.get("")
+    if schemas is None:
+        raise Unavailable(NOT_PUBLISHED)
+    return {"graph_id": assistant["graph_id"], **schemas}
+
+
+async def get_subgraphs(
+    ctx: Services, assistant_id: str, namespace: str | None, *, recurse: bool
+) -> dict[str, Any]:
+    assistant = await get_assistant(ctx, assistant_id)
+    status, documents = await _published(ctx, assistant["graph_id"], SUBGRAPHS)
+    if status.get("subgraphs_error"):
+        raise Invalid(status["subgraphs_error"])
+    published = documents.get("")
+    if published is None:
+        raise Unavailable(NOT_PUBLISHED)
+    return subgraph_entries(published, namespace=namespace, recurse=recurse)
