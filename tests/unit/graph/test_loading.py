@@ -19,7 +19,7 @@ from langgraph.store.memory import InMemoryStore
 from steadygraph.config.project import ConfigError, load_project
 from steadygraph.graph.loading import GraphLoadError, GraphRegistry, UnknownGraphError
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 QUESTION = {"messages": [{"role": "human", "content": "what's the weather in sf"}]}
 
 # A tiny graph module; each fixture project gets its own copy (unique module per path).

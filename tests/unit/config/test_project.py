@@ -10,7 +10,7 @@ import pytest
 
 from steadygraph.config.project import ConfigError, GraphSpec, load_project
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def write_project(
