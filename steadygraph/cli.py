@@ -15,11 +15,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from steadygraph.config.project import ConfigError, load_project
 from steadygraph.config.settings import Settings
 from steadygraph.dev.processes import spawn, stop
+from steadygraph.dev.supervisor import WorkerStartFailed, WorkerSupervisor
 
 log = logging.getLogger("steadygraph")
 
@@ -144,24 +146,63 @@ def _child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
+WORKER_PID_FILE = "worker.pid"
+
+
+def _spawn_ready_worker(
+    settings: Settings, cancelled: Callable[[], bool] = lambda: False
+) -> subprocess.Popen[bytes]:
+    """Start a worker process and return once it polls its task queue.
+
+    Raises WorkerStartFailed when it exits first. The worker gets a session of
+    its own, so a Ctrl-C in the terminal reaches only `dev`, which then stops
+    the worker itself (and does not mistake its exit for a crash).
+    """
     ready = settings.data_dir / f"worker-{os.getpid()}.ready"
     ready.unlink(missing_ok=True)
     process = spawn(
         [sys.executable, "-P", "-m", "steadygraph", "worker", "--ready-file", str(ready)],
         env=_child_env(settings),
         stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while not ready.exists():
+    while not ready.exists() and not cancelled():
         if process.poll() is not None:
-            raise SystemExit(2)  # the worker printed why (e.g. a bad graph entry)
+            raise WorkerStartFailed(process.returncode)
         if time.monotonic() > deadline:
             stop(process)
-            raise SystemExit("steadygraph: the worker did not start within 120 s")
+            raise WorkerStartFailed(None)
         time.sleep(0.1)
     ready.unlink(missing_ok=True)
     return process
+
+
+def _write_worker_pid(settings: Settings, process: subprocess.Popen[bytes]) -> None:
+    # For operators and tests: which process is dev's worker right now.
+    path = settings.data_dir / WORKER_PID_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(f"{process.pid}\n")
+    temporary.replace(path)
+
+
+def _start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
+    try:
+        process = _spawn_ready_worker(settings)
+    except WorkerStartFailed as exc:
+        if exc.exit_code is None:
+            raise SystemExit("steadygraph: the worker did not start within 120 s") from exc
+        raise SystemExit(2) from exc  # the worker printed why (e.g. a bad graph entry)
+    _write_worker_pid(settings, process)
+    return process
+
+
+def _supervise_worker(settings: Settings, worker: subprocess.Popen[bytes]) -> WorkerSupervisor:
+    return WorkerSupervisor(
+        worker,
+        start_worker=lambda cancelled: _spawn_ready_worker(settings, cancelled),
+        on_started=lambda process: _write_worker_pid(settings, process),
+    ).start()
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> None:
@@ -184,9 +225,9 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
             temporal_address=embedded.address,
             temporal_ui_url=settings.temporal_ui_url or embedded.ui_url,
         )
-    worker = None
+    supervisor = None
     try:
-        worker = _start_worker_process(settings)
+        supervisor = _supervise_worker(settings, _start_worker_process(settings))
         base = f"http://{settings.host}:{settings.port}"
         print(
             "\nSteadygraph is up\n"
@@ -200,8 +241,9 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
         )
         _serve_api(settings)
     finally:
-        if worker is not None:
-            stop(worker)
+        if supervisor is not None:
+            supervisor.shutdown()
+            (settings.data_dir / WORKER_PID_FILE).unlink(missing_ok=True)
         if embedded is not None:
             embedded.stop()
 
