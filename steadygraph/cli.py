@@ -1,4 +1,4 @@
-"""`steadygraph dev | api | worker`.
+"""`steadygraph dev | api | worker | migrate`.
 
 `dev` is the all-in-one for a laptop: the embedded Temporal server, a worker
 process and the API. `api` and `worker` are the separate, replicable processes
@@ -17,11 +17,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from steadygraph.config.project import ConfigError, load_project
 from steadygraph.config.settings import Settings
 from steadygraph.dev.processes import spawn, stop
 from steadygraph.dev.supervisor import WorkerStartFailed, WorkerSupervisor
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger("steadygraph")
 
@@ -80,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(worker)
     worker.add_argument("--temporal-address", help="host:port of Temporal (env TEMPORAL_ADDRESS)")
     worker.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the database schema up to date, then exit (API and worker also do at start)",
+    )
+    _add_common(migrate)
     return parser
 
 
@@ -248,6 +258,52 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
             embedded.stop()
 
 
+async def _schema_revisions(engine: AsyncEngine) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+        )
+
+
+async def _migrate_database(settings: Settings) -> tuple[set[str], set[str]]:
+    """Steadygraph's schema and LangGraph's checkpoint tables. The store's
+    tables depend on langgraph.json's `store.index`, so the API and worker
+    create those at start-up."""
+    from steadygraph.graph.checkpointer import open_checkpointer
+    from steadygraph.storage.engine import create_engine, migrate
+
+    engine = create_engine(settings.storage_url)
+    try:
+        before = await _schema_revisions(engine)
+        await migrate(engine)
+        after = await _schema_revisions(engine)
+    finally:
+        await engine.dispose()
+    async with open_checkpointer(settings):
+        pass  # opening it runs the checkpointer's own setup()
+    return before, after
+
+
+def _migrate(settings: Settings) -> None:
+    from sqlalchemy.engine import make_url
+
+    where = make_url(settings.storage_url).render_as_string(hide_password=True)
+    try:
+        before, after = asyncio.run(_migrate_database(settings))
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"steadygraph: could not migrate {where}: {reason}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    revisions = ", ".join(sorted(after)) or "(none)"
+    if before == after:
+        print(f"steadygraph: {where} is up to date (revision {revisions}); nothing to do")
+    else:
+        previous = ", ".join(sorted(before)) or "an empty database"
+        print(f"steadygraph: migrated {where} from {previous} to revision {revisions}")
+
+
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -264,6 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     for noisy in ("temporalio", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = _settings(args)
+    if args.command == "migrate":  # needs no langgraph.json
+        _migrate(settings)
+        return
     try:
         load_project(settings.config_path)  # fail fast, with the entry named
         if args.command == "dev":
