@@ -28,6 +28,7 @@ from steadygraph.graph.loading import GraphLoadError, GraphRegistry
 from steadygraph.graph.run_config import graph_config, graph_context, node_list
 from steadygraph.graph.serde import checkpoint_ref, dumps, error_payload, snapshot_payload
 from steadygraph.runs.kwargs import RunKwargs
+from steadygraph.runs.run_log import log_run_ended, log_run_started
 from steadygraph.storage import Storage
 from steadygraph.temporal.contract import (
     ACTIVITY_DELETE_THREAD,
@@ -277,6 +278,7 @@ class RunActivities:
     async def prepare_run(self, ref: RunRef) -> RunPlan:
         if await self.storage.mark_run_running(ref.run_id) is None:
             return RunPlan(active=False)
+        log_run_started(ref, activity.info().attempt)
         run, config, context = await self._load(ref.run_id)
         async with self._graph(ref.graph_id, config) as graph:
             return await self._prepare(ref, run, graph, config, context)
@@ -383,7 +385,7 @@ class RunActivities:
         self._runs.pop(end.run_id, None)
         if end.status == "rollback":
             await self._roll_back(end)
-            return
+            return await log_run_ended(self.storage, end)
         final_event = None
         if end.status == "error" and end.error:
             # LangGraph Server ends a failed run's stream with an `error` event.
@@ -391,6 +393,7 @@ class RunActivities:
         await self.storage.finish_run(
             end.run_id, status=end.status, error=end.error, final_event=final_event
         )
+        await log_run_ended(self.storage, end)
 
     async def _roll_back(self, end: RunEnd) -> None:
         """Erase the run and every checkpoint it wrote: the thread is back where

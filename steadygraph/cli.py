@@ -1,4 +1,4 @@
-"""`steadygraph dev | api | worker`.
+"""`steadygraph dev | api | worker | migrate`.
 
 `dev` is the all-in-one for a laptop: the embedded Temporal server, a worker
 process and the API. `api` and `worker` are the separate, replicable processes
@@ -15,11 +15,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from steadygraph.config.project import ConfigError, load_project
 from steadygraph.config.settings import Settings, SettingsError
 from steadygraph.dev.processes import spawn, stop
+from steadygraph.dev.supervisor import WorkerStartFailed, WorkerSupervisor
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger("steadygraph")
 
@@ -78,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(worker)
     worker.add_argument("--temporal-address", help="host:port of Temporal (env TEMPORAL_ADDRESS)")
     worker.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring the database schema up to date, then exit (API and worker also do at start)",
+    )
+    _add_common(migrate)
     return parser
 
 
@@ -144,24 +156,63 @@ def _child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
+WORKER_PID_FILE = "worker.pid"
+
+
+def _spawn_ready_worker(
+    settings: Settings, cancelled: Callable[[], bool] = lambda: False
+) -> subprocess.Popen[bytes]:
+    """Start a worker process and return once it polls its task queue.
+
+    Raises WorkerStartFailed when it exits first. The worker gets a session of
+    its own, so a Ctrl-C in the terminal reaches only `dev`, which then stops
+    the worker itself (and does not mistake its exit for a crash).
+    """
     ready = settings.data_dir / f"worker-{os.getpid()}.ready"
     ready.unlink(missing_ok=True)
     process = spawn(
         [sys.executable, "-P", "-m", "steadygraph", "worker", "--ready-file", str(ready)],
         env=_child_env(settings),
         stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while not ready.exists():
+    while not ready.exists() and not cancelled():
         if process.poll() is not None:
-            raise SystemExit(2)  # the worker printed why (e.g. a bad graph entry)
+            raise WorkerStartFailed(process.returncode)
         if time.monotonic() > deadline:
             stop(process)
-            raise SystemExit("steadygraph: the worker did not start within 120 s")
+            raise WorkerStartFailed(None)
         time.sleep(0.1)
     ready.unlink(missing_ok=True)
     return process
+
+
+def _write_worker_pid(settings: Settings, process: subprocess.Popen[bytes]) -> None:
+    # For operators and tests: which process is dev's worker right now.
+    path = settings.data_dir / WORKER_PID_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(f"{process.pid}\n")
+    temporary.replace(path)
+
+
+def _start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
+    try:
+        process = _spawn_ready_worker(settings)
+    except WorkerStartFailed as exc:
+        if exc.exit_code is None:
+            raise SystemExit("steadygraph: the worker did not start within 120 s") from exc
+        raise SystemExit(2) from exc  # the worker printed why (e.g. a bad graph entry)
+    _write_worker_pid(settings, process)
+    return process
+
+
+def _supervise_worker(settings: Settings, worker: subprocess.Popen[bytes]) -> WorkerSupervisor:
+    return WorkerSupervisor(
+        worker,
+        start_worker=lambda cancelled: _spawn_ready_worker(settings, cancelled),
+        on_started=lambda process: _write_worker_pid(settings, process),
+    ).start()
 
 
 def _dev(settings: Settings, args: argparse.Namespace) -> None:
@@ -184,9 +235,9 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
             temporal_address=embedded.address,
             temporal_ui_url=settings.temporal_ui_url or embedded.ui_url,
         )
-    worker = None
+    supervisor = None
     try:
-        worker = _start_worker_process(settings)
+        supervisor = _supervise_worker(settings, _start_worker_process(settings))
         base = f"http://{settings.host}:{settings.port}"
         print(
             "\nSteadygraph is up\n"
@@ -200,10 +251,57 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
         )
         _serve_api(settings)
     finally:
-        if worker is not None:
-            stop(worker)
+        if supervisor is not None:
+            supervisor.shutdown()
+            (settings.data_dir / WORKER_PID_FILE).unlink(missing_ok=True)
         if embedded is not None:
             embedded.stop()
+
+
+async def _schema_revisions(engine: AsyncEngine) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+        )
+
+
+async def _migrate_database(settings: Settings) -> tuple[set[str], set[str]]:
+    """Steadygraph's schema and LangGraph's checkpoint tables. The store's
+    tables depend on langgraph.json's `store.index`, so the API and worker
+    create those at start-up."""
+    from steadygraph.graph.checkpointer import open_checkpointer
+    from steadygraph.storage.engine import create_engine, migrate
+
+    engine = create_engine(settings.storage_url)
+    try:
+        before = await _schema_revisions(engine)
+        await migrate(engine)
+        after = await _schema_revisions(engine)
+    finally:
+        await engine.dispose()
+    async with open_checkpointer(settings):
+        pass  # opening it runs the checkpointer's own setup()
+    return before, after
+
+
+def _migrate(settings: Settings) -> None:
+    from sqlalchemy.engine import make_url
+
+    where = make_url(settings.storage_url).render_as_string(hide_password=True)
+    try:
+        before, after = asyncio.run(_migrate_database(settings))
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"steadygraph: could not migrate {where}: {reason}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    revisions = ", ".join(sorted(after)) or "(none)"
+    if before == after:
+        print(f"steadygraph: {where} is up to date (revision {revisions}); nothing to do")
+    else:
+        previous = ", ".join(sorted(before)) or "an empty database"
+        print(f"steadygraph: migrated {where} from {previous} to revision {revisions}")
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
@@ -223,6 +321,9 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = _settings(args)
+        if args.command == "migrate":  # needs no langgraph.json
+            _migrate(settings)
+            return
         load_project(settings.config_path)  # fail fast, with the entry named
         if args.command == "dev":
             _dev(settings, args)

@@ -5,16 +5,33 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from steadygraph.api.deps import Ctx
+from steadygraph.health import readiness_problems
 
 router = APIRouter(tags=["System"])
 
 
-@router.get("/ok", summary="Ready to take runs")
-async def ok(ctx: Ctx) -> dict[str, bool]:
-    # Answering at all means storage is migrated and Temporal was reached at start-up.
+@router.get(
+    "/ok",
+    summary="Health check",
+    responses={500: {"description": "check_db=1 and storage or Temporal is unreachable"}},
+)
+async def ok(
+    ctx: Ctx,
+    check_db: int = Query(
+        0, ge=0, le=1, description="1: also check the database and Temporal (readiness)"
+    ),
+) -> Any:
+    # Without check_db this is liveness: answering at all means storage was
+    # migrated and Temporal reached at start-up. LangGraph Server answers a
+    # failed check_db with 500, so this does too.
+    if check_db:
+        problems = await readiness_problems(ctx.storage.engine, ctx.temporal)
+        if problems:
+            return JSONResponse({"detail": "; ".join(problems)}, status_code=500)
     return {"ok": True}
 
 

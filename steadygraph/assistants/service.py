@@ -15,7 +15,6 @@ from uuid import uuid4
 from steadygraph.assistants.graph_info import (
     GRAPH,
     SCHEMAS,
-    STATUS,
     SUBGRAPHS,
     subgraph_entries,
     xray_key,
@@ -27,6 +26,7 @@ from steadygraph.assistants.request import (
     AssistantSearch,
     AssistantVersionsSearch,
 )
+from steadygraph.assistants.schemas import NOT_PUBLISHED, published
 from steadygraph.errors import Invalid, NotFound, Unavailable
 from steadygraph.runs.cancellation import cancel_run
 from steadygraph.runs.request import RunConfig
@@ -35,8 +35,6 @@ from steadygraph.storage import ACTIVE_RUN_STATUSES
 from steadygraph.threads.service import delete_thread
 
 log = logging.getLogger(__name__)
-
-NOT_PUBLISHED = "graph info not yet published by a worker"
 
 
 def _config(config: RunConfig | None) -> dict[str, Any] | None:
@@ -183,19 +181,6 @@ async def set_latest_version(ctx: Services, assistant_id: str, version: int) -> 
 # ---- what the workers published about the assistant's graph --------------------------
 
 
-async def _published(
-    ctx: Services, graph_id: str, kind: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The status document of a graph and its documents of `kind`, by key."""
-    documents = await ctx.storage.assistants.get_graph_info(graph_id, [STATUS, kind])
-    status = documents.get((STATUS, ""))
-    if status is None:
-        raise Unavailable(NOT_PUBLISHED)
-    if status.get("error"):
-        raise Invalid(f"Graph '{graph_id}' could not be loaded by the worker: {status['error']}")
-    return status, {key: doc for (k, key), doc in documents.items() if k == kind}
-
-
 def _parse_xray(value: str | None) -> bool | int:
     """`xray` is a boolean or a positive depth, as LangGraph Server reads it."""
     if not value or value in ("false", "False"):
@@ -215,7 +200,7 @@ async def get_graph(ctx: Services, assistant_id: str, xray: str | None) -> Any:
     """The drawable graph, to `xray` (as sent: true, false or a depth) subgraph levels."""
     assistant = await get_assistant(ctx, assistant_id)
     level = _parse_xray(xray)
-    status, drawings = await _published(ctx, assistant["graph_id"], GRAPH)
+    status, drawings = await published(ctx, assistant["graph_id"], GRAPH)
     if status.get("graph_error"):
         raise Invalid(status["graph_error"])
     drawing = drawings.get(xray_key(level, int(status.get("xray_depth") or 0)))
@@ -226,7 +211,7 @@ async def get_graph(ctx: Services, assistant_id: str, xray: str | None) -> Any:
 
 async def get_schemas(ctx: Services, assistant_id: str) -> dict[str, Any]:
     assistant = await get_assistant(ctx, assistant_id)
-    _, documents = await _published(ctx, assistant["graph_id"], SCHEMAS)
+    _, documents = await published(ctx, assistant["graph_id"], SCHEMAS)
     schemas = documents.get("")
     if schemas is None:
         raise Unavailable(NOT_PUBLISHED)
@@ -237,10 +222,10 @@ async def get_subgraphs(
     ctx: Services, assistant_id: str, namespace: str | None, *, recurse: bool
 ) -> dict[str, Any]:
     assistant = await get_assistant(ctx, assistant_id)
-    status, documents = await _published(ctx, assistant["graph_id"], SUBGRAPHS)
+    status, documents = await published(ctx, assistant["graph_id"], SUBGRAPHS)
     if status.get("subgraphs_error"):
         raise Invalid(status["subgraphs_error"])
-    published = documents.get("")
-    if published is None:
+    subgraphs = documents.get("")
+    if subgraphs is None:
         raise Unavailable(NOT_PUBLISHED)
-    return subgraph_entries(published, namespace=namespace, recurse=recurse)
+    return subgraph_entries(subgraphs, namespace=namespace, recurse=recurse)

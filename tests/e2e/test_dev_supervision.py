@@ -1,0 +1,76 @@
+"""`steadygraph dev` notices when its worker dies and starts another one, so
+runs created afterwards still run to the end."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from harness import DevServer, wait_until
+from langgraph_sdk import get_client
+
+from steadygraph.cli import WORKER_PID_FILE
+
+
+def _worker_pid(data_dir: Path) -> int | None:
+    try:
+        return int((data_dir / WORKER_PID_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead too
+
+
+def _children(pid: int) -> set[int]:
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children.update(int(c) for c in (task / "children").read_text().split())
+    return children
+
+
+async def test_a_killed_worker_is_restarted_and_runs_still_finish(tmp_path: Path) -> None:
+    dev = DevServer(tmp_path / "dev").start()
+    try:
+        second = await _kill_the_worker_then_run(dev)
+    finally:
+        dev.stop()
+    # Stopping dev stops the restarted worker, and is not taken for a crash.
+    wait_until(lambda: not _alive(second), 15, "the restarted worker to stop")
+    assert not (dev.data_dir / WORKER_PID_FILE).exists()
+    log = (dev.data_dir / "dev.log").read_text(errors="replace")
+    assert log.count("restarting it in") == 1
+
+
+async def _kill_the_worker_then_run(dev: DevServer) -> int:
+    """Returns the pid of the restarted worker."""
+    assert dev.process is not None
+    first = _worker_pid(dev.data_dir)
+    assert first is not None and first in _children(dev.process.pid)
+
+    os.kill(first, signal.SIGKILL)
+
+    # Created right after the kill: Temporal holds the run until a worker polls.
+    client = get_client(url=dev.url)
+    thread = await client.threads.create()
+    input = {"messages": [{"role": "human", "content": "what's the weather in sf"}]}
+    run = await client.runs.create(thread["thread_id"], "agent", input=input)
+    joined = await client.runs.join(thread["thread_id"], run["run_id"])
+    assert [m["type"] for m in joined["messages"]] == ["human", "ai", "tool", "ai"]
+    finished = await client.runs.get(thread["thread_id"], run["run_id"])
+    assert finished["status"] == "success"
+
+    second = _worker_pid(dev.data_dir)
+    assert second is not None and second != first
+    assert _alive(second) and second in _children(dev.process.pid)
+    log = (dev.data_dir / "dev.log").read_text(errors="replace")
+    assert f"worker (pid {first}) exited with code -9 (SIGKILL); restarting it in 1 s" in log
+    assert f"worker restarted (pid {second})" in log
+    assert dev.process.poll() is None
+    return second
