@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from steadygraph.workflows.search_attributes import SEARCH_ATTRIBUTES
 from unit.test_deployment_files import COMPOSE_TEXT, _interpolate
 
 from steadygraph.dev.temporal_server import EmbeddedTemporal, free_port, temporal_binary
+from steadygraph.temporal.contract import SEARCH_ATTRIBUTES
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ import dockerfile
 import jsonschema
 import pytest
 import yaml
-from steadygraph.workflows.search_attributes import SEARCH_ATTRIBUTES
+
+from steadygraph.temporal.contract import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
