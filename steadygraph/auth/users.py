@@ -4,13 +4,14 @@ A handler may return a string (the identity), a dict with `identity` (a
 `MinimalUserDict`), or any object with an `identity` attribute. Authorization
 handlers and graphs read it the way LangGraph Server hands it to them: by
 attribute (`user.identity`) and by key (`user["identity"]`). What travels with
-a run (`langgraph_auth_user`) is `AuthUser.dict()`, plain JSON.
+a run (`langgraph_auth_user`) is `AuthUser.dict()`, plain JSON, handed to the
+graph as an `AuthUser` again (a dict, so it serialises wherever a dict does).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -18,39 +19,41 @@ class InvalidUser(TypeError):
     """`@auth.authenticate` returned something that is not a user."""
 
 
-class AuthUser(Mapping[str, Any]):
-    __slots__ = ("_data", "_source")
+class AuthUser(dict[str, Any]):
+    __slots__ = ("_source",)
 
     def __init__(self, data: Mapping[str, Any], source: Any = None) -> None:
         identity = data.get("identity")
         if not isinstance(identity, str):
             raise InvalidUser(f"a user's identity must be a string, got {type(identity).__name__}")
-        self._data: dict[str, Any] = {
-            "identity": identity,
-            "display_name": identity,
-            "is_authenticated": True,
-            "permissions": [],
-            **data,
-        }
-        self._data["permissions"] = list(self._data.get("permissions") or [])
+        super().__init__(
+            {
+                "identity": identity,
+                "display_name": identity,
+                "is_authenticated": True,
+                "permissions": [],
+                **data,
+            }
+        )
+        self["permissions"] = list(self.get("permissions") or [])
         # The object the handler returned, so its own attributes stay reachable.
         self._source = source
 
     @property
     def identity(self) -> str:
-        return str(self._data["identity"])
+        return str(self["identity"])
 
     @property
     def display_name(self) -> str:
-        return str(self._data["display_name"])
+        return str(self["display_name"])
 
     @property
     def is_authenticated(self) -> bool:
-        return bool(self._data["is_authenticated"])
+        return bool(self["is_authenticated"])
 
     @property
     def permissions(self) -> Sequence[str]:
-        return list(self._data["permissions"])
+        return list(self["permissions"])
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -58,27 +61,18 @@ class AuthUser(Mapping[str, Any]):
         if self._source is not None and hasattr(self._source, name):
             return getattr(self._source, name)
         try:
-            return self._data[name]
+            return self[name]
         except KeyError:
             raise AttributeError(name) from None
 
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
     def dict(self) -> dict[str, Any]:
         """The user as JSON (values that are not JSON become strings)."""
-        result = json.loads(json.dumps(self._data, default=str))
+        result = json.loads(json.dumps(self, default=str))
         assert isinstance(result, dict)
         return result
 
     def __repr__(self) -> str:
-        return f"AuthUser({self._data!r})"
+        return f"AuthUser({super().__repr__()})"
 
 
 def _fields_of(user: Any) -> dict[str, Any]:

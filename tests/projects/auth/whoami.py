@@ -19,10 +19,11 @@ class State(TypedDict, total=False):
 
 def whoami(state: State, config: RunnableConfig) -> dict[str, Any]:
     configurable = config.get("configurable") or {}
-    user = configurable.get("langgraph_auth_user") or {}
+    user = configurable.get("langgraph_auth_user")
     return {
         "user_id": configurable.get("langgraph_auth_user_id"),
-        "display_name": user.get("display_name"),
+        # By attribute, as LangGraph Server's user object is read.
+        "display_name": user.display_name if user is not None else None,
         "permissions": configurable.get("langgraph_auth_permissions"),
     }
 
