@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI
 
 from steadygraph import __version__
 from steadygraph.api import errors
+from steadygraph.api.auth import AuthMiddleware, access_notice
 from steadygraph.api.routes import (
     a2a,
     assistants,
@@ -21,6 +23,7 @@ from steadygraph.api.routes import (
     threads,
 )
 from steadygraph.api.routes import store as store_routes
+from steadygraph.auth.loading import load_auth
 from steadygraph.config.project import load_project
 from steadygraph.config.settings import Settings
 from steadygraph.graph.checkpointer import open_checkpointer
@@ -42,6 +45,9 @@ def create_app(settings: Settings) -> FastAPI:
     webhook_policy = WebhookPolicy.from_project_raw(
         project.raw, with_headers=False, where=project.path.name
     )
+    # Imported here, once: a broken auth.py stops start-up, never a request.
+    auth = load_auth(project)
+    print(access_notice(settings, auth), file=sys.stderr, flush=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(AuthMiddleware, auth=auth, api_keys=settings.api_keys, router=app.router)
     for module in (system, assistants, threads, runs, stateless_runs, crons, store_routes):
         app.include_router(module.router)
     app.include_router(thread_storage.router)

@@ -47,7 +47,9 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _service_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+    # An auth handler's HTTPException may carry headers (e.g. WWW-Authenticate).
+    headers = getattr(exc, "headers", None)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -23,6 +23,7 @@ from steadygraph.a2a.protocol import (
     SUBMITTED,
     TASK_NOT_FOUND,
 )
+from steadygraph.auth import authorize, visible
 from steadygraph.ids import parse_uuid
 from steadygraph.jsonrpc import RpcError
 from steadygraph.runs.output import run_output
@@ -52,6 +53,11 @@ async def find_task(ctx: Services, assistant_id: str, task_id: str) -> Task:
     run_id = parse_uuid(task_id)
     first = await ctx.storage.get_run(str(run_id)) if run_id else None
     if first is None or first["assistant_id"] != assistant_id:
+        raise not_found
+    # A task lives on a thread: another user's is as unknown as a made-up id.
+    filters = await authorize("threads", "read", {"thread_id": first["thread_id"]})
+    thread = await ctx.storage.get_thread(first["thread_id"])
+    if thread is None or not visible(thread["metadata"], filters):
         raise not_found
     task_id = first["run_id"]
     thread_runs = await ctx.storage.list_runs(first["thread_id"], limit=_RUN_SCAN)

@@ -27,7 +27,8 @@ from steadygraph.assistants.request import (
     AssistantVersionsSearch,
 )
 from steadygraph.assistants.schemas import NOT_PUBLISHED, published
-from steadygraph.errors import Invalid, NotFound, Unavailable
+from steadygraph.auth import authorize, visible
+from steadygraph.errors import Conflict, Invalid, NotFound, Unavailable
 from steadygraph.runs.cancellation import cancel_run
 from steadygraph.runs.request import RunConfig
 from steadygraph.services import Services
@@ -46,12 +47,23 @@ def _require_graph(ctx: Services, graph_id: str) -> None:
         raise NotFound(f"Graph '{graph_id}' not found. Expected one of: {sorted(ctx.graph_ids)}")
 
 
-async def get_assistant(ctx: Services, assistant_id: str) -> dict[str, Any]:
-    """The assistant, if it exists and its graph is one this server serves."""
+async def get_assistant(
+    ctx: Services,
+    assistant_id: str,
+    *,
+    auth_action: str = "read",
+    auth_value: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The assistant, if it exists, its graph is one this server serves and
+    the assistants.<auth_action> handler's filter lets it through."""
+    value = {"assistant_id": assistant_id, **(auth_value or {})}
+    filters = await authorize("assistants", auth_action, value)
     assistant = await ctx.storage.assistants.get(assistant_id)
     if assistant is None:
         raise NotFound("Not Found")
-    if assistant["graph_id"] not in ctx.project.graphs:
+    if assistant["graph_id"] not in ctx.project.graphs or not visible(
+        assistant["metadata"], filters
+    ):
         raise NotFound(f"assistant {assistant_id} not found")
     return assistant
 
@@ -61,16 +73,34 @@ async def create_assistant(
 ) -> dict[str, Any]:
     """`assistant_id` is the requested id (a new one if None)."""
     _require_graph(ctx, body.graph_id)
-    return await ctx.storage.assistants.create(
-        assistant_id or str(uuid4()),
+    assistant_id = assistant_id or str(uuid4())
+    value: dict[str, Any] = {
+        "assistant_id": assistant_id,
+        "graph_id": body.graph_id,
+        "config": _config(body.config) or {},
+        "context": body.context or {},
+        "metadata": dict(body.metadata or {}),
+        "if_exists": body.if_exists,
+        "name": body.name or "Untitled",
+    }
+    # The handler may stamp the metadata (e.g. an owner) or refuse.
+    await authorize("assistants", "create", value)
+    assistant = await ctx.storage.assistants.create(
+        assistant_id,
         graph_id=body.graph_id,
         config=_config(body.config),
         context=body.context,
-        metadata=body.metadata,
+        metadata=value.get("metadata"),
         name=body.name or "Untitled",
         description=body.description,
         if_exists=body.if_exists,
     )
+    if body.if_exists == "do_nothing":
+        # It may be someone else's assistant, answered unchanged: never show it.
+        readable = await authorize("assistants", "read", {"assistant_id": assistant_id})
+        if not visible(assistant["metadata"], readable):
+            raise Conflict(f"Assistant {assistant_id} already exists")
+    return assistant
 
 
 async def search_assistants(
@@ -79,6 +109,7 @@ async def search_assistants(
     """One page of assistants, and whether another page follows."""
     if body.graph_id:
         _require_graph(ctx, body.graph_id)
+    filters = await authorize("assistants", "search", _search_value(body))
     # One more than asked for tells whether another page exists.
     found = await ctx.storage.assistants.search(
         graph_id=body.graph_id,
@@ -89,15 +120,29 @@ async def search_assistants(
         sort_by=body.sort_by or "created_at",
         sort_order=body.sort_order or "desc",
         graph_ids=ctx.graph_ids,
+        auth_filters=filters,
     )
     return found[: body.limit], len(found) > body.limit
+
+
+def _search_value(body: AssistantSearch | AssistantCount) -> dict[str, Any]:
+    value: dict[str, Any] = {"graph_id": body.graph_id, "metadata": body.metadata or {}}
+    if isinstance(body, AssistantSearch):
+        value.update(limit=body.limit, offset=body.offset)
+    return value
 
 
 async def count_assistants(ctx: Services, body: AssistantCount) -> int:
     if body.graph_id:
         _require_graph(ctx, body.graph_id)
+    # Counted as searched: what a search hides is not counted.
+    filters = await authorize("assistants", "search", _search_value(body))
     return await ctx.storage.assistants.count(
-        graph_id=body.graph_id, metadata=body.metadata, name=body.name, graph_ids=ctx.graph_ids
+        graph_id=body.graph_id,
+        metadata=body.metadata,
+        name=body.name,
+        graph_ids=ctx.graph_ids,
+        auth_filters=filters,
     )
 
 
@@ -107,12 +152,20 @@ async def update_assistant(
     """A new version of the assistant, made its latest."""
     if body.graph_id is not None:
         _require_graph(ctx, body.graph_id)
+    value: dict[str, Any] = {
+        "graph_id": body.graph_id,
+        "config": _config(body.config) or {},
+        "context": body.context or {},
+        "metadata": body.metadata,
+        "name": body.name,
+    }
+    await _authorized(ctx, assistant_id, "update", value)
     return await ctx.storage.assistants.update(
         assistant_id,
         graph_id=body.graph_id,
         config=_config(body.config),
         context=body.context,
-        metadata=body.metadata,
+        metadata=value.get("metadata"),
         name=body.name,
         description=body.description,
     )
@@ -126,7 +179,7 @@ async def delete_assistant(ctx: Services, assistant_id: str, *, delete_threads: 
     Deleting a system assistant (metadata.created_by == "system") is allowed,
     as in LangGraph Server; the server creates it again at its next start.
     """
-    if await ctx.storage.assistants.get(assistant_id) is None:
+    if await _authorized(ctx, assistant_id, "delete") is None:
         raise NotFound(f"Assistant with ID {assistant_id} not found")
     if delete_threads:
         await _delete_threads_of(ctx, assistant_id)
@@ -166,6 +219,7 @@ async def list_versions(
     ctx: Services, assistant_id: str, body: AssistantVersionsSearch
 ) -> list[dict[str, Any]]:
     """Newest first. As in LangGraph Server, a page with no version is a 404."""
+    await _authorized(ctx, assistant_id, "read")
     versions = await ctx.storage.assistants.versions(
         assistant_id, metadata=body.metadata, limit=body.limit, offset=body.offset
     )
@@ -175,7 +229,23 @@ async def list_versions(
 
 
 async def set_latest_version(ctx: Services, assistant_id: str, version: int) -> dict[str, Any]:
+    await _authorized(ctx, assistant_id, "update", {"version": version})
     return await ctx.storage.assistants.set_latest(assistant_id, version)
+
+
+async def _authorized(
+    ctx: Services, assistant_id: str, action: str, value: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The assistant (None if there is none: the caller answers that as it
+    always did), once the assistants.<action> handler allowed it (it may edit
+    `value`); one its filter hides is a 404, as if it did not exist."""
+    value = value if value is not None else {}
+    value["assistant_id"] = assistant_id
+    filters = await authorize("assistants", action, value)
+    assistant = await ctx.storage.assistants.get(assistant_id)
+    if assistant is not None and not visible(assistant["metadata"], filters):
+        raise NotFound(f"Assistant {assistant_id} not found")
+    return assistant
 
 
 # ---- what the workers published about the assistant's graph --------------------------

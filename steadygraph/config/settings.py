@@ -41,6 +41,8 @@ class Settings:
     step: StepPolicy = field(default_factory=StepPolicy)
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
+    # Static keys a request must present as `x-api-key` (several, to rotate one).
+    api_keys: tuple[str, ...] = ()  # STEADYGRAPH_API_KEYS (comma-separated)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,6 +60,10 @@ class Settings:
             for name in list(values)
             if name.startswith("step_")
         }
+        if "api_keys" in values:
+            values["api_keys"] = tuple(
+                key.strip() for key in values["api_keys"].split(",") if key.strip()
+            )
         return cls(**values, step=StepPolicy(**step))
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -122,6 +128,7 @@ class Environment(BaseSettings):
         None, ge=1, validation_alias="STEADYGRAPH_MAX_CONCURRENT_STEPS"
     )
     ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
+    api_keys: str | None = _env("STEADYGRAPH_API_KEYS")
 
 
 def _one_line(exc: ValidationError) -> str:

@@ -49,6 +49,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from steadygraph.assistants.lookup import resolve_assistant
+from steadygraph.auth import AuthUser, Caller, acting_as, authorize, current_caller, visible
 from steadygraph.crons.request import CronCount, CronCreate, CronPatch, CronSearch
 from steadygraph.errors import Invalid, NotFound, ServiceError, Unavailable
 from steadygraph.ids import new_id, parse_uuid, system_assistant_id
@@ -362,10 +363,24 @@ async def create_cron(
     assistant = await resolve_assistant(services, body.assistant_id)
     if body.webhook:
         services.check_webhook(body.webhook)
-    if thread_id is not None and await services.storage.get_thread(thread_id) is None:
-        raise NotFound(f"Thread with ID {thread_id} not found")
-
     cron_id = new_id()
+    value: dict[str, Any] = {
+        "cron_id": cron_id,
+        "thread_id": thread_id,
+        "payload": body.model_dump(mode="json", exclude_unset=True),
+        "schedule": body.schedule,
+        "end_time": body.end_time,
+        "metadata": dict(body.metadata or {}),
+        "user_id": _caller_identity(),
+    }
+    # The handler may stamp the cron's metadata (e.g. an owner) or refuse.
+    await authorize("crons", "create", value)
+    if thread_id is not None:
+        # A cron runs on its thread: the thread must be one the caller may read.
+        thread_filters = await authorize("threads", "read", {"thread_id": thread_id})
+        thread = await services.storage.get_thread(thread_id)
+        if thread is None or not visible(thread["metadata"], thread_filters):
+            raise NotFound(f"Thread with ID {thread_id} not found")
     # The payload is the request as sent (LangGraph Server keeps it whole),
     # with the assistant resolved and the cron id in the run's configurable.
     payload = body.model_dump(mode="json", exclude_unset=True)
@@ -380,16 +395,21 @@ async def create_cron(
         "assistant_id": assistant["assistant_id"],
         "graph_id": assistant["graph_id"],
         "thread_id": thread_id,
-        "user_id": "",
+        "user_id": _caller_identity() or "",
         "created_at": now,
         "task_queue": services.settings.task_queue,
     }
+    caller = current_caller()
+    if caller is not None:
+        # Fixed with the cron (the schedule's own memo cannot be changed):
+        # every firing runs as the user who created it.
+        identity[CREATOR] = caller.user.dict()
     settings = {
         "schedule": body.schedule,
         "timezone": timezone,
         "end_time": _utc_iso(body.end_time) if body.end_time else None,
         "payload": payload,
-        "metadata": body.metadata or {},
+        "metadata": value.get("metadata") or {},
         "on_run_completed": None if thread_id else (body.on_run_completed or "delete"),
         "updated_at": now,
     }
@@ -435,11 +455,21 @@ async def _create_schedule(
         raise _unavailable(exc) from exc
 
 
-async def get_cron(services: Services, cron_id: str) -> dict[str, Any]:
+async def get_cron(
+    services: Services, cron_id: str, *, auth_action: str = "read", **auth_value: Any
+) -> dict[str, Any]:
+    """The cron, once the crons.<auth_action> handler allowed it; one its
+    filter hides (on the cron's metadata) is as missing as an unknown id."""
+    filters = await authorize("crons", auth_action, {"cron_id": cron_id, **auth_value})
     cron = await _read(services, cron_id)
-    if cron is None:
+    if cron is None or not visible(cron["metadata"], filters):
         raise _not_found(cron_id)
     return cron
+
+
+def _caller_identity() -> str | None:
+    caller = current_caller()
+    return caller.user.identity if caller is not None else None
 
 
 async def update_cron(services: Services, cron_id: str, patch: CronPatch) -> dict[str, Any]:
@@ -451,6 +481,14 @@ async def update_cron(services: Services, cron_id: str, patch: CronPatch) -> dic
     check_timezone(patch.timezone)
     if patch.webhook:
         services.check_webhook(patch.webhook)
+    await get_cron(
+        services,
+        cron_id,
+        auth_action="update",
+        payload=changes,
+        schedule=patch.schedule,
+        metadata=patch.metadata,
+    )
 
     async def updater(current: ScheduleUpdateInput) -> ScheduleUpdate:
         parts = await _parts(services, current.description)
@@ -495,7 +533,8 @@ async def update_cron(services: Services, cron_id: str, patch: CronPatch) -> dic
 
 
 async def delete_cron(services: Services, cron_id: str) -> None:
-    await get_cron(services, cron_id)  # 404 for an unknown id or another deployment's cron
+    # 404 for an unknown id, another deployment's cron or one the handler hides.
+    await get_cron(services, cron_id, auth_action="delete")
     try:
         await services.temporal.get_schedule_handle(cron_id).delete()
     except RPCError as exc:
@@ -625,15 +664,26 @@ async def search_crons(services: Services, query: CronSearch) -> tuple[list[dict
     assistant_id = _assistant_filter(query.assistant_id, services)
     sort_by = query.sort_by or "created_at"
     descending = (query.sort_order or "desc") == "desc"
+    filters = await authorize(
+        "crons",
+        "search",
+        {
+            "assistant_id": assistant_id,
+            "thread_id": thread_id,
+            "limit": query.limit,
+            "offset": query.offset,
+        },
+    )
     listed = await _listed(services, thread_id=thread_id, assistant_id=assistant_id)
     if query.enabled is not None:
         listed = [c for c in listed if c.paused != query.enabled]
 
-    if query.metadata or sort_by in ("updated_at", "end_time"):
+    if query.metadata or filters or sort_by in ("updated_at", "end_time"):
         # Only the full record has these: describe every candidate.
         records = await _read_all(services, [c.cron_id for c in listed])
         if query.metadata:
             records = [r for r in records if contains(r["metadata"], query.metadata)]
+        records = [r for r in records if visible(r["metadata"], filters)]
         records.sort(key=lambda r: _sort_key(r[sort_by], sort_by), reverse=descending)
         total = len(records)
         page = records[query.offset : query.offset + query.limit]
@@ -654,18 +704,34 @@ async def search_crons(services: Services, query: CronSearch) -> tuple[list[dict
 
 
 async def count_crons(services: Services, query: CronCount) -> int:
-    listed = await _listed(
-        services,
-        thread_id=_thread_filter(query.thread_id),
-        assistant_id=_assistant_filter(query.assistant_id, services),
+    thread_id = _thread_filter(query.thread_id)
+    assistant_id = _assistant_filter(query.assistant_id, services)
+    # Counted as searched: what a search hides is not counted.
+    filters = await authorize(
+        "crons", "search", {"assistant_id": assistant_id, "thread_id": thread_id}
     )
-    if not query.metadata:
+    listed = await _listed(services, thread_id=thread_id, assistant_id=assistant_id)
+    if not query.metadata and not filters:
         return len(listed)
     records = await _read_all(services, [c.cron_id for c in listed])
-    return sum(1 for r in records if contains(r["metadata"], query.metadata))
+    return sum(
+        1
+        for r in records
+        if contains(r["metadata"], query.metadata or {}) and visible(r["metadata"], filters)
+    )
 
 
 # ---- a firing ------------------------------------------------------------------------
+
+# Key of the identity memo holding the user who created the cron (custom auth only).
+CREATOR = "auth_user"
+
+
+async def _creator(services: Services, cron_id: str) -> Caller | None:
+    description = await _describe(services, cron_id)
+    parts = await _parts(services, description) if description is not None else None
+    user = parts[0].get(CREATOR) if parts is not None else None
+    return Caller(user=AuthUser(user)) if isinstance(user, dict) else None
 
 
 def _run_request(payload: dict[str, Any], cron_metadata: dict[str, Any]) -> RunCreate:
@@ -690,6 +756,9 @@ async def fire_cron(services: Services, cron_id: str) -> CronFired:
     thread_id = cron["thread_id"]
     # on_run_completed only concerns the thread a stateless cron makes.
     temporary = thread_id is None and cron["on_run_completed"] != "keep"
-    run = await submit_run(services, thread_id, body, temporary=temporary)
+    # The run is its creator's (its graph sees that user); nothing is
+    # authorized again here: the API authorized the cron when it was made.
+    with acting_as(await _creator(services, cron_id)):
+        run = await submit_run(services, thread_id, body, temporary=temporary)
     log.info("cron %s created run %s on thread %s", cron_id, run["run_id"], run["thread_id"])
     return CronFired(run_id=run["run_id"], thread_id=run["thread_id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from steadygraph.auth.users import AuthUser
 from steadygraph.runs.kwargs import RunKwargs
 
 
@@ -17,6 +18,10 @@ def graph_config(run: dict[str, Any], assistant: dict[str, Any], attempt: int) -
     }
     # A fork point is only for applying the input; later steps follow the thread's head.
     config["configurable"].pop("checkpoint_id", None)
+    user = config["configurable"].get("langgraph_auth_user")
+    if isinstance(user, dict) and isinstance(user.get("identity"), str):
+        # Read by attribute (`user.identity`) or key, as LangGraph Server hands it over.
+        config["configurable"]["langgraph_auth_user"] = AuthUser(user)
     config["configurable"]["checkpoint_ns"] = ""
     config["metadata"] = {
         **(assistant_config.get("metadata") or {}),

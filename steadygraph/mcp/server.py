@@ -18,6 +18,7 @@ from typing import Any
 
 from steadygraph import __version__, jsonrpc
 from steadygraph.assistants.schemas import published_schemas
+from steadygraph.auth import authorize
 from steadygraph.errors import ServiceError
 from steadygraph.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, RpcError
 from steadygraph.mcp.schema import tool_input_schema, tool_name
@@ -98,9 +99,15 @@ def initialize_result(params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _assistants(ctx: Services) -> list[tuple[str, dict[str, Any]]]:
-    """Assistants under unique tool names, oldest first."""
+    """Assistants under unique tool names, oldest first: those the caller may
+    search (another user's assistant is not a tool of theirs)."""
+    filters = await authorize("assistants", "search", {"graph_id": None, "metadata": {}})
     found = await ctx.storage.assistants.search(
-        limit=MAX_TOOLS, sort_by="created_at", sort_order="asc", graph_ids=ctx.graph_ids
+        limit=MAX_TOOLS,
+        sort_by="created_at",
+        sort_order="asc",
+        graph_ids=ctx.graph_ids,
+        auth_filters=filters,
     )
     unique: dict[str, dict[str, Any]] = {}
     for assistant in found:

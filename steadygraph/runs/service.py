@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from steadygraph.auth import Filters, authorize, visible
 from steadygraph.errors import Conflict, Invalid, NotFound
 from steadygraph.runs.cancellation import cancel_run
 from steadygraph.runs.request import CancelAction, RunCreate, RunsCancel, RunStatus
@@ -36,17 +37,37 @@ async def submit_and_wait(
     return run, await final_values(ctx, run)
 
 
-async def get_run(ctx: Services, thread_id: str, run_id: str) -> dict[str, Any]:
+async def get_run(
+    ctx: Services,
+    thread_id: str,
+    run_id: str,
+    *,
+    auth_action: str = "read",
+    auth_value: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The run, once the threads.<auth_action> handler allowed it on its thread
+    (runs are authorized through their thread, as in LangGraph Server)."""
+    value = {"thread_id": thread_id, "run_id": run_id, **(auth_value or {})}
+    filters = await authorize("threads", auth_action, value)
     run = await ctx.storage.get_run(run_id, thread_id)
-    if run is None:
+    if run is None or not await _thread_visible(ctx, thread_id, filters):
         raise NotFound(f"Run {run_id} not found")
     return run
+
+
+async def _thread_visible(ctx: Services, thread_id: str, filters: Filters | None) -> bool:
+    if not filters:
+        return True
+    thread = await ctx.storage.get_thread(thread_id)
+    return thread is not None and visible(thread["metadata"], filters)
 
 
 async def list_runs(
     ctx: Services, thread_id: str, *, limit: int, offset: int, status: RunStatus | None
 ) -> list[dict[str, Any]]:
-    if await ctx.storage.get_thread(thread_id) is None:
+    filters = await authorize("threads", "search", {"thread_id": thread_id, "metadata": {}})
+    thread = await ctx.storage.get_thread(thread_id)
+    if thread is None or not visible(thread["metadata"], filters):
         raise NotFound(f"Thread with ID {thread_id} not found")
     return await ctx.storage.list_runs(thread_id, limit=limit, offset=offset, status=status)
 
@@ -61,7 +82,13 @@ async def join_run(ctx: Services, thread_id: str, run_id: str) -> Any:
 async def cancel_thread_run(
     ctx: Services, thread_id: str, run_id: str, action: CancelAction, *, wait: bool
 ) -> None:
-    run = await get_run(ctx, thread_id, run_id)
+    run = await get_run(
+        ctx,
+        thread_id,
+        run_id,
+        auth_action="update",
+        auth_value={"action": action, "metadata": {"run_ids": [run_id], "status": None}},
+    )
     await cancel_run(ctx, run, action)
     if wait:
         await wait_for_end(ctx, run["run_id"])
@@ -83,15 +110,29 @@ async def cancel_runs(
     run_ids: list[str] | None,
 ) -> None:
     """Cancel every run with `body.status`, or else the runs `run_ids` of
-    `thread_id` (both already checked to be UUIDs)."""
+    `thread_id` (both already checked to be UUIDs). With custom auth, only
+    runs on threads the threads.update handler's filter lets through."""
+    filters = await authorize(
+        "threads",
+        "update",
+        {
+            "thread_id": thread_id,
+            "action": action,
+            "metadata": {"run_ids": run_ids, "status": body.status},
+        },
+    )
     if body.status is not None:
         statuses: list[str] = ["pending", "running"] if body.status == "all" else [body.status]
-        runs = await ctx.storage.runs_with_status(statuses)
+        runs = [
+            run
+            for run in await ctx.storage.runs_with_status(statuses)
+            if await _thread_visible(ctx, run["thread_id"], filters)
+        ]
     elif thread_id and run_ids:
         runs = []
         for run_id in run_ids:
             run = await ctx.storage.get_run(run_id, thread_id)
-            if run is None:
+            if run is None or not await _thread_visible(ctx, thread_id, filters):
                 raise NotFound(f"Run {run_id} not found")
             runs.append(run)
     else:
@@ -101,7 +142,7 @@ async def cancel_runs(
 
 
 async def delete_run(ctx: Services, thread_id: str, run_id: str) -> None:
-    run = await get_run(ctx, thread_id, run_id)
+    run = await get_run(ctx, thread_id, run_id, auth_action="delete")
     if run["status"] in ACTIVE_RUN_STATUSES:
         raise Conflict(f"Run {run_id} is {run['status']}; cancel it before deleting it")
     await ctx.storage.delete_run_record(run["run_id"])

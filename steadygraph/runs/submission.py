@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from steadygraph.assistants.lookup import resolve_assistant
+from steadygraph.auth import Filters, authorize, current_caller, visible
 from steadygraph.errors import Conflict, NotFound, Unavailable
 from steadygraph.ids import new_id
 from steadygraph.runs.kwargs import RunKwargs
@@ -53,6 +54,11 @@ def run_kwargs(
         "assistant_id": assistant["assistant_id"],
         "user_id": "",
     }
+    caller = current_caller()
+    if caller is not None:
+        # Who asked for the run, as LangGraph Server hands it to the graph
+        # (never what the request's own configurable claims).
+        configurable.update(caller.run_configurable(), user_id=caller.user.identity)
     checkpoint = body.checkpoint.model_dump(exclude_none=True) if body.checkpoint else {}
     checkpoint_id = body.checkpoint_id or checkpoint.get("checkpoint_id")
     if checkpoint_id:
@@ -75,16 +81,30 @@ def run_kwargs(
     )
 
 
-async def _thread_for_run(ctx: Services, thread_id: str | None, body: RunCreate) -> str:
+async def _thread_for_run(
+    ctx: Services,
+    thread_id: str | None,
+    body: RunCreate,
+    *,
+    filters: Filters | None,
+    new_metadata: dict[str, Any],
+) -> str:
     """The run's thread: a new one for a stateless run, else an existing one
-    (or a new one under that id with if_not_exists="create")."""
+    (or a new one under that id with if_not_exists="create").
+
+    `filters` is the threads.create_run handler's filter (an existing thread
+    must pass it); a thread made for the run starts with `new_metadata`.
+    """
     if thread_id is None:
-        thread = await ctx.storage.create_thread(new_id(), {})
+        thread = await ctx.storage.create_thread(new_id(), new_metadata)
         return thread["thread_id"]
-    if await ctx.storage.get_thread(thread_id) is None:
+    existing = await ctx.storage.get_thread(thread_id)
+    if existing is None:
         if body.if_not_exists != "create":
             raise NotFound("Thread or assistant not found.")
-        await ctx.storage.create_thread(thread_id, {}, if_exists="do_nothing")
+        existing = await ctx.storage.create_thread(thread_id, new_metadata, if_exists="do_nothing")
+    if not visible(existing["metadata"], filters):
+        raise NotFound("Thread or assistant not found.")
     return thread_id
 
 
@@ -100,7 +120,22 @@ async def submit_run(
     assistant = await resolve_assistant(ctx, body.assistant_id)
     if body.webhook:
         ctx.check_webhook(body.webhook)
-    thread_id = await _thread_for_run(ctx, thread_id, body)
+    value: dict[str, Any] = {
+        "thread_id": thread_id,
+        "assistant_id": assistant["assistant_id"],
+        "metadata": dict(body.metadata or {}),
+        "multitask_strategy": body.multitask_strategy,
+        "if_not_exists": body.if_not_exists,
+        "after_seconds": body.after_seconds or 0,
+        "kwargs": body.model_dump(mode="json", exclude_none=True),
+    }
+    filters = await authorize("threads", "create_run", value)
+    # With custom auth, a thread made for the run starts with the run's
+    # metadata as the handler left it (e.g. a stamped owner), as in LangGraph Server.
+    new_metadata = dict(value.get("metadata") or {}) if current_caller() is not None else {}
+    thread_id = await _thread_for_run(
+        ctx, thread_id, body, filters=filters, new_metadata=new_metadata
+    )
     thread = await storage.get_thread(thread_id)
     if thread is None:  # deleted in between
         raise NotFound("Thread or assistant not found.")
@@ -111,7 +146,7 @@ async def submit_run(
     metadata = {
         **(assistant.get("metadata") or {}),
         **{k: v for k, v in thread["metadata"].items() if k not in ("graph_id", "assistant_id")},
-        **(body.metadata or {}),
+        **(value.get("metadata") or {}),
         "graph_id": assistant["graph_id"],
         "assistant_id": assistant["assistant_id"],
     }

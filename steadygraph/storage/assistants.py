@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from steadygraph.errors import Conflict, NotFound, ServiceError
+from steadygraph.storage.auth_filter import Filters, filter_clause
 from steadygraph.storage.json_filter import contains_clause
 from steadygraph.storage.schema import assistant_versions, assistants, graph_info
 from steadygraph.storage.timestamps import iso, utcnow
@@ -114,8 +115,12 @@ class AssistantRepository:
         metadata: Mapping[str, Any] | None,
         name: str | None,
         graph_ids: Collection[str] | None,
+        auth_filters: Filters | None = None,
     ) -> list[ColumnElement[bool]]:
         filters: list[ColumnElement[bool]] = []
+        if auth_filters:
+            dialect = self.engine.dialect.name
+            filters.append(filter_clause(assistants.c.metadata, auth_filters, dialect))
         if graph_id:
             filters.append(assistants.c.graph_id == graph_id)
         if graph_ids is not None:
@@ -140,8 +145,10 @@ class AssistantRepository:
         sort_by: str = "created_at",
         sort_order: str = "desc",
         graph_ids: Collection[str] | None = None,
+        auth_filters: Filters | None = None,
     ) -> list[dict[str, Any]]:
-        """`graph_ids`, when given, hides assistants of graphs this server does not serve."""
+        """`graph_ids`, when given, hides assistants of graphs this server does not
+        serve; `auth_filters` (an auth handler's filter on metadata), other users'."""
         if sort_by not in SORTABLE:
             raise ValueError(f"cannot sort assistants by {sort_by!r}")
         column: Any = assistants.c[sort_by]
@@ -151,7 +158,7 @@ class AssistantRepository:
         order = column.asc() if sort_order == "asc" else column.desc()
         query = (
             select(assistants)
-            .where(*self._filters(graph_id, metadata, name, graph_ids))
+            .where(*self._filters(graph_id, metadata, name, graph_ids, auth_filters))
             .order_by(order, assistants.c.assistant_id)
             .limit(limit)
             .offset(offset)
@@ -167,11 +174,12 @@ class AssistantRepository:
         metadata: Mapping[str, Any] | None = None,
         name: str | None = None,
         graph_ids: Collection[str] | None = None,
+        auth_filters: Filters | None = None,
     ) -> int:
         query = (
             select(func.count())
             .select_from(assistants)
-            .where(*self._filters(graph_id, metadata, name, graph_ids))
+            .where(*self._filters(graph_id, metadata, name, graph_ids, auth_filters))
         )
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from steadygraph.storage.assistants import AssistantRepository
+from steadygraph.storage.auth_filter import Filters
 from steadygraph.storage.checkpoint_states import CheckpointStates
 from steadygraph.storage.run_events import RunEventRepository
 from steadygraph.storage.runs import RunRepository
@@ -75,6 +76,7 @@ class Storage:
         offset: int = 0,
         sort_by: str = "created_at",
         sort_order: str = "desc",
+        auth_filters: Filters | None = None,
     ) -> list[dict[str, Any]]:
         return await self.threads.search(
             metadata=metadata,
@@ -85,6 +87,7 @@ class Storage:
             offset=offset,
             sort_by=sort_by,
             sort_order=sort_order,
+            auth_filters=auth_filters,
         )
 
     async def count_threads(
@@ -93,8 +96,11 @@ class Storage:
         metadata: Mapping[str, Any] | None = None,
         values: Mapping[str, Any] | None = None,
         status: str | None = None,
+        auth_filters: Filters | None = None,
     ) -> int:
-        return await self.threads.count(metadata=metadata, values=values, status=status)
+        return await self.threads.count(
+            metadata=metadata, values=values, status=status, auth_filters=auth_filters
+        )
 
     async def expired_threads(self, limit: int = 100) -> list[tuple[str, str]]:
         return await self.threads.expired(limit)

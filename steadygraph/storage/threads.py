@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from steadygraph.errors import Conflict
+from steadygraph.storage.auth_filter import Filters, filter_clause
 from steadygraph.storage.checkpoint_states import CheckpointStates, retarget
 from steadygraph.storage.json_filter import contains_clause
 from steadygraph.storage.schema import run_events, runs, thread_checkpoints, threads
@@ -114,9 +115,12 @@ class ThreadRepository:
         values: Mapping[str, Any] | None,
         status: str | None,
         ids: list[str] | None,
+        auth_filters: Filters | None = None,
     ) -> list[ColumnElement[bool]]:
         dialect = self.engine.dialect.name
         filters: list[ColumnElement[bool]] = []
+        if auth_filters:
+            filters.append(filter_clause(threads.c.metadata, auth_filters, dialect))
         if metadata:
             filters.append(contains_clause(threads.c.metadata, metadata, dialect))
         if values:
@@ -138,11 +142,16 @@ class ThreadRepository:
         offset: int = 0,
         sort_by: str = "created_at",
         sort_order: str = "desc",
+        auth_filters: Filters | None = None,
     ) -> list[dict[str, Any]]:
+        """`auth_filters` (an auth handler's filter on metadata) hides other users' threads."""
         column = threads.c[sort_by]
+        where = self._filters(
+            metadata=metadata, values=values, status=status, ids=ids, auth_filters=auth_filters
+        )
         query = (
             select(threads)
-            .where(*self._filters(metadata=metadata, values=values, status=status, ids=ids))
+            .where(*where)
             .order_by(column.desc() if sort_order == "desc" else column.asc(), threads.c.thread_id)
             .limit(limit)
             .offset(offset)
@@ -156,12 +165,12 @@ class ThreadRepository:
         metadata: Mapping[str, Any] | None = None,
         values: Mapping[str, Any] | None = None,
         status: str | None = None,
+        auth_filters: Filters | None = None,
     ) -> int:
-        query = (
-            select(func.count())
-            .select_from(threads)
-            .where(*self._filters(metadata=metadata, values=values, status=status, ids=None))
+        where = self._filters(
+            metadata=metadata, values=values, status=status, ids=None, auth_filters=auth_filters
         )
+        query = select(func.count()).select_from(threads).where(*where)
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 

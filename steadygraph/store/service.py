@@ -8,6 +8,7 @@ from typing import Any
 
 from langgraph.store.base import NOT_PROVIDED, BaseStore, InvalidNamespaceError, Item
 
+from steadygraph.auth import authorize
 from steadygraph.errors import Invalid
 from steadygraph.store.request import StoreDelete, StoreListNamespaces, StorePut, StoreSearch
 
@@ -30,13 +31,27 @@ def _item(item: Item) -> dict[str, Any]:
     }
 
 
+def _namespace(value: dict[str, Any]) -> tuple[str, ...]:
+    """The namespace an `@auth.on.store` handler left in its value (it may rewrite it)."""
+    namespace = value.get("namespace")
+    return tuple(str(label) for label in namespace) if namespace else ()
+
+
 async def put_item(store: BaseStore, body: StorePut) -> None:
+    value: dict[str, Any] = {
+        "namespace": tuple(body.namespace),
+        "key": body.key,
+        "value": body.value,
+        "index": body.index,
+        "ttl": body.ttl,
+    }
+    await authorize("store", "put", value)
     try:
         await store.aput(
-            tuple(body.namespace),
-            body.key,
-            body.value,
-            index=body.index,
+            _namespace(value),
+            value["key"],
+            value["value"],
+            index=value["index"],
             # Absent (or null) means the store's default TTL, not "never expires":
             # the SDK leaves ttl out whenever it is None.
             ttl=body.ttl if body.ttl is not None else NOT_PROVIDED,
@@ -49,29 +64,46 @@ async def get_item(
     store: BaseStore, namespace: list[str], key: str, *, refresh_ttl: bool | None
 ) -> dict[str, Any] | None:
     """The item, or None if there is none (LangGraph Server answers 200 with null)."""
+    value: dict[str, Any] = {"namespace": tuple(namespace), "key": key, "refresh_ttl": refresh_ttl}
+    await authorize("store", "get", value)
     try:
-        item = await store.aget(tuple(namespace), key, refresh_ttl=refresh_ttl)
+        item = await store.aget(_namespace(value), value["key"], refresh_ttl=value["refresh_ttl"])
     except InvalidNamespaceError as exc:
         raise Invalid(str(exc)) from exc
     return None if item is None else _item(item)
 
 
 async def delete_item(store: BaseStore, body: StoreDelete) -> None:
+    value: dict[str, Any] = {"namespace": tuple(body.namespace), "key": body.key}
+    await authorize("store", "delete", value)
     try:
-        await store.adelete(tuple(body.namespace), body.key)
+        await store.adelete(_namespace(value), value["key"])
     except InvalidNamespaceError as exc:
         raise Invalid(str(exc)) from exc
 
 
 async def search_items(store: BaseStore, body: StoreSearch) -> list[dict[str, Any]]:
+    value: dict[str, Any] = {
+        "namespace": tuple(body.namespace_prefix or ()),
+        "filter": body.filter,
+        "limit": body.limit,
+        "offset": body.offset,
+        "query": body.query,
+        "refresh_ttl": body.refresh_ttl,
+    }
+    auth_filter = await authorize("store", "search", value)
+    item_filter = value["filter"]
+    if auth_filter:
+        # The handler's conditions win over the client's on the same key.
+        item_filter = {**(item_filter or {}), **auth_filter}
     try:
         items = await store.asearch(
-            tuple(body.namespace_prefix or ()),
-            query=body.query,
-            filter=body.filter,
-            limit=body.limit,
-            offset=body.offset,
-            refresh_ttl=body.refresh_ttl,
+            _namespace(value),
+            query=value["query"],
+            filter=item_filter,
+            limit=value["limit"],
+            offset=value["offset"],
+            refresh_ttl=value["refresh_ttl"],
         )
     except ValueError as exc:
         # A malformed filter (bad key, unknown "$op") is the caller's mistake.
@@ -80,13 +112,21 @@ async def search_items(store: BaseStore, body: StoreSearch) -> list[dict[str, An
 
 
 async def list_namespaces(store: BaseStore, body: StoreListNamespaces) -> list[list[str]]:
+    value: dict[str, Any] = {
+        "namespace": tuple(body.prefix) if body.prefix else None,
+        "suffix": tuple(body.suffix) if body.suffix else None,
+        "max_depth": body.max_depth,
+        "limit": body.limit,
+        "offset": body.offset,
+    }
+    await authorize("store", "list_namespaces", value)
     try:
         namespaces = await store.alist_namespaces(
-            prefix=tuple(body.prefix) if body.prefix else None,
-            suffix=tuple(body.suffix) if body.suffix else None,
-            max_depth=body.max_depth,
-            limit=body.limit,
-            offset=body.offset,
+            prefix=_namespace(value) or None,
+            suffix=tuple(value["suffix"]) if value["suffix"] else None,
+            max_depth=value["max_depth"],
+            limit=value["limit"],
+            offset=value["offset"],
         )
     except InvalidNamespaceError as exc:
         raise Invalid(str(exc)) from exc

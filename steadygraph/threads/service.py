@@ -10,6 +10,7 @@ from typing import Any
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, FailureError
 
+from steadygraph.auth import authorize, visible
 from steadygraph.crons.service import delete_thread_crons
 from steadygraph.errors import Conflict, Invalid, NotFound, ServiceError
 from steadygraph.graph.checkpointer import copy_thread_checkpoints, prune_to_latest
@@ -39,8 +40,17 @@ class BadRequest(ServiceError):
 
 
 async def get_thread(services: Services, thread_id: str) -> dict[str, Any]:
+    return await authorized_thread(services, thread_id, "read")
+
+
+async def authorized_thread(
+    services: Services, thread_id: str, action: str, value: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The thread, once the auth handler for threads.<action> allowed it; a
+    thread its filter hides is as missing as one that does not exist (404)."""
+    filters = await authorize("threads", action, {"thread_id": thread_id, **(value or {})})
     thread = await services.storage.get_thread(thread_id)
-    if thread is None:
+    if thread is None or not visible(thread["metadata"], filters):
         raise NotFound(f"Thread with ID {thread_id} not found")
     return thread
 
@@ -51,15 +61,26 @@ async def create_thread(
     """`thread_id` is the requested id (a new one if None); `body.supersteps`
     are applied as state updates before the thread is returned."""
     thread_id = thread_id or new_id()
+    ttl = body.ttl.model_dump() if body.ttl else None
+    value: dict[str, Any] = {
+        "thread_id": thread_id,
+        "metadata": dict(body.metadata or {}),
+        "if_exists": body.if_exists,
+        "ttl": ttl,
+    }
+    # The handler may stamp the metadata (e.g. an owner) or refuse.
+    await authorize("threads", "create", value)
     try:
         thread = await services.storage.create_thread(
-            thread_id,
-            body.metadata or {},
-            if_exists=body.if_exists,
-            ttl=body.ttl.model_dump() if body.ttl else None,
+            thread_id, value.get("metadata") or {}, if_exists=body.if_exists, ttl=ttl
         )
     except ThreadExistsError as exc:
         raise Conflict(f"Thread with ID {thread_id} already exists") from exc
+    if body.if_exists == "do_nothing":
+        # It may be someone else's thread, answered unchanged: never show it.
+        readable = await authorize("threads", "read", {"thread_id": thread_id})
+        if not visible(thread["metadata"], readable):
+            raise Conflict(f"Thread with ID {thread_id} already exists")
     if body.supersteps:
         await update_state(
             services,
@@ -73,8 +94,10 @@ async def create_thread(
 
 
 async def update_thread(services: Services, thread_id: str, body: ThreadPatch) -> dict[str, Any]:
+    value: dict[str, Any] = {"thread_id": thread_id, "metadata": body.metadata}
+    await authorized_thread(services, thread_id, "update", value)
     thread = await services.storage.update_thread(
-        thread_id, metadata=body.metadata, ttl=body.ttl.model_dump() if body.ttl else None
+        thread_id, metadata=value["metadata"], ttl=body.ttl.model_dump() if body.ttl else None
     )
     if thread is None:
         raise NotFound(f"Thread with ID {thread_id} not found")
@@ -85,6 +108,7 @@ async def search_threads(
     services: Services, body: ThreadSearch, ids: list[str] | None
 ) -> list[dict[str, Any]]:
     """`ids` are `body.ids`, checked to be UUIDs."""
+    filters = await authorize("threads", "search", _search_value(body, ids))
     return await services.storage.search_threads(
         metadata=body.metadata,
         values=body.values,
@@ -94,12 +118,27 @@ async def search_threads(
         offset=body.offset,
         sort_by=body.sort_by or "created_at",
         sort_order=body.sort_order or "desc",
+        auth_filters=filters,
     )
 
 
+def _search_value(body: ThreadSearch | ThreadCount, ids: list[str] | None) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "metadata": body.metadata or {},
+        "values": body.values or {},
+        "status": body.status,
+        "ids": ids,
+    }
+    if isinstance(body, ThreadSearch):
+        value.update(limit=body.limit, offset=body.offset)
+    return value
+
+
 async def count_threads(services: Services, body: ThreadCount) -> int:
+    # Counted as searched: what a search hides is not counted.
+    filters = await authorize("threads", "search", _search_value(body, None))
     return await services.storage.count_threads(
-        metadata=body.metadata, values=body.values, status=body.status
+        metadata=body.metadata, values=body.values, status=body.status, auth_filters=filters
     )
 
 
@@ -154,7 +193,7 @@ async def update_state(
     checkpoint_id: str | None = None,
     supersteps: list[list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    thread = await get_thread(services, thread_id)
+    thread = await authorized_thread(services, thread_id, "update")
     graph_id = thread["metadata"].get("graph_id")
     if not graph_id:
         raise BadRequest(f"Thread {thread_id} has no assigned graph ID")
@@ -180,7 +219,7 @@ async def update_state(
 async def delete_thread(services: Services, thread_id: str) -> None:
     """Stop its runs (so no workflow is orphaned) and its crons, then erase it
     and its checkpoints."""
-    await get_thread(services, thread_id)
+    await authorized_thread(services, thread_id, "delete")
     await delete_thread_crons(services, thread_id)
     storage = services.storage
     for run_id in await storage.active_runs(thread_id):
@@ -197,8 +236,10 @@ async def delete_thread(services: Services, thread_id: str) -> None:
 
 
 async def copy_thread(services: Services, thread_id: str) -> dict[str, Any]:
-    await get_thread(services, thread_id)
+    source = await get_thread(services, thread_id)
     target = new_id()
+    # The copy keeps the source's metadata; creating it must still be allowed.
+    await authorize("threads", "create", {"thread_id": target, "metadata": source["metadata"]})
     if services.checkpointer is not None:
         await copy_thread_checkpoints(services.checkpointer, thread_id, target)
     copied = await services.storage.copy_thread(thread_id, target)
@@ -207,11 +248,14 @@ async def copy_thread(services: Services, thread_id: str) -> dict[str, Any]:
 
 
 async def prune_threads(services: Services, thread_ids: list[str], strategy: str) -> int:
+    filters = await authorize("threads", "delete", {"thread_ids": thread_ids})
     pruned = 0
     for thread_id in thread_ids:
         thread = await services.storage.get_thread(thread_id)
         if thread is None or thread["status"] == "busy":
             continue
+        if not visible(thread["metadata"], filters):
+            continue  # another user's thread: as if it did not exist
         if strategy == "delete":
             await delete_thread(services, thread_id)
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from steadygraph.auth import authorize, visible
 from steadygraph.errors import NotFound, ServiceError
 from steadygraph.services import Services
 
@@ -21,7 +22,9 @@ class StorageNotReported(ServiceError):
 
 
 async def thread_storage(ctx: Services, thread_id: str) -> dict[str, Any]:
-    if await ctx.storage.get_thread(thread_id) is None:
+    filters = await authorize("threads", "read", {"thread_id": thread_id})
+    thread = await ctx.storage.get_thread(thread_id)
+    if thread is None or not visible(thread["metadata"], filters):
         raise NotFound(f"Thread with ID {thread_id} not found")
     saver = ctx.checkpointer
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver

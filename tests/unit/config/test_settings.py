@@ -26,6 +26,7 @@ VARIABLES = {
     "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "4",
     "STEADYGRAPH_MAX_CONCURRENT_STEPS": "7",
     "STEADYGRAPH_TTL_SWEEP_INTERVAL": "2.5",
+    "STEADYGRAPH_API_KEYS": " old-key, new-key ,,",
 }
 
 
@@ -60,6 +61,7 @@ def test_every_variable_reaches_its_field(monkeypatch: pytest.MonkeyPatch) -> No
         ),
         max_concurrent_steps=7,
         ttl_sweep_s=2.5,
+        api_keys=("old-key", "new-key"),
     )
 
 
