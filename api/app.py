@@ -11,6 +11,7 @@ from steadygraph import __version__
 from steadygraph.api import errors
 from steadygraph.api.routes import assistants, crons, runs, stateless_runs, system, threads
 from steadygraph.api.routes import store as store_routes
+from steadygraph.api.routes import thread_streams as thread_stream_routes
 from steadygraph.config.project import load_project
 from steadygraph.config.settings import Settings
 from steadygraph.graph.checkpointer import open_checkpointer
@@ -60,4 +61,5 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for module in (system, assistants, threads, runs, stateless_runs, crons, store_routes):
         app.include_router(module.router)
+    app.include_router(thread_stream_routes.router)
     return app
