@@ -9,6 +9,7 @@ just before that run, so a stream opened with it as `since` starts there.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,6 +34,8 @@ THREAD_STREAM_MODES = [
     "checkpoints",
 ]
 _MULTITASK = ("reject", "rollback", "interrupt", "enqueue")
+_SETTLE_S = 5.0
+_SETTLE_POLL_S = 0.05
 
 
 class CommandError(Exception):
@@ -112,13 +115,24 @@ async def _run_start(
         "multitask_strategy": _multitask(params),
     }
     # As LangGraph Server: on a thread waiting at an interrupt, the input is
-    # the answer (RemoteGraph sends `Command(resume=x)` as input `x`).
+    # the answer (RemoteGraph sends `Command(resume=x)` as input `x`). A run
+    # that is queued anyway first lets the current one settle: it may be
+    # stopping at the interrupt this input answers.
+    if body["multitask_strategy"] in ("enqueue", "reject"):
+        await _settle(ctx, thread_id)
     if await _pending_interrupts(ctx, thread_id, missing_ok=True):
         body["command"] = {"resume": params.get("input")}
     else:
         body["input"] = params.get("input")
     run, ordinal = await _submit(ctx, thread_id, body)
     return {"run_id": run["run_id"]}, before_run(ordinal)
+
+
+async def _settle(ctx: Services, thread_id: str) -> None:
+    for _ in range(int(_SETTLE_S / _SETTLE_POLL_S)):
+        if not await ctx.storage.active_runs(thread_id):
+            return
+        await asyncio.sleep(_SETTLE_POLL_S)
 
 
 def _responses(params: dict[str, Any]) -> dict[str, Any]:

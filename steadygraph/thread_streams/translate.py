@@ -81,6 +81,7 @@ class RunTranslator:
         # Subgraph namespaces seen and not yet ended.
         self._open: dict[tuple[str, ...], None] = {}
         self._interrupts: set[str] = set()
+        self._error: str | None = None
 
     def start(self) -> list[Translated]:
         return [Translated("lifecycle", [], {"event": "running", "graph_name": self._graph_name})]
@@ -112,8 +113,10 @@ class RunTranslator:
             checkpoint = checkpoint_data(data)
             if checkpoint is not None:
                 out.append(Translated("checkpoints", namespace, checkpoint))
-        # Anything else (run-stream only modes, the `error` event) is not a
-        # thread-stream channel; a failure shows in the final lifecycle.
+        elif base == "error" and isinstance(data, dict):
+            # The run's failure, recorded with its end: shown by the final lifecycle.
+            self._error = str(data.get("message") or data.get("error") or "")
+        # Anything else (modes only run streams have) is no thread-stream channel.
         return out
 
     def finish(self, run: dict[str, Any] | None) -> list[Translated]:
@@ -127,7 +130,9 @@ class RunTranslator:
             event = "failed"
             if status == "error":
                 details = (run or {}).get("error") or {}
-                error = str(details.get("message") or details.get("error") or "Run failed")
+                error = self._error or str(
+                    details.get("message") or details.get("error") or "Run failed"
+                )
             elif status == "interrupted":
                 error = "Run was cancelled"
             elif status == "timeout":

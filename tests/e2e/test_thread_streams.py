@@ -328,3 +328,18 @@ async def test_join_stream_follows_the_threads_runs(server_url: str) -> None:
         if part.event == "metadata" and part.data.get("status") == "run_done":
             break
     assert [p.id for p in resumed] == [p.id for p in parts[3:]]
+
+
+async def test_a_failed_run_ends_with_its_error(server_url: str) -> None:
+    client = get_client(url=server_url)
+    async with client.threads.stream(assistant_id="hitl") as thread:
+        await thread.run.start(input="not a state")  # the graph's state is a dict
+        raw = asyncio.create_task(_until_run_ends(thread.events))
+        with pytest.raises(RuntimeError, match="Run errored"):
+            await asyncio.wait_for(thread.output, TIMEOUT)
+        events = await asyncio.wait_for(raw, TIMEOUT)
+    final = events[-1]["params"]["data"]
+    assert final["event"] == "failed"
+    run = (await client.runs.list(thread.thread_id))[0]
+    assert run["status"] == "error"
+    assert final["error"] and final["error"] != "Run failed"
