@@ -23,7 +23,8 @@ from steadygraph.thread_streams.positions import ordinal_of, seq_of
 from steadygraph.thread_streams.translate import RunTranslator, Translated
 
 _POLL_START_S = 0.02
-_POLL_MAX_S = 0.25
+_POLL_MAX_S = 0.25  # a running run's log
+_IDLE_POLL_MAX_S = 0.5  # a thread with no run to follow yet
 _RUNS_PAGE = 1000
 
 
@@ -49,15 +50,16 @@ async def _live_start(storage: Storage, thread_id: str, runs: list[dict[str, Any
 
 
 class _Backoff:
-    def __init__(self) -> None:
+    def __init__(self, max_s: float = _POLL_MAX_S) -> None:
         self.delay = _POLL_START_S
+        self.max_s = max_s
 
     def reset(self) -> None:
         self.delay = _POLL_START_S
 
     async def wait(self) -> None:
         await asyncio.sleep(self.delay)
-        self.delay = min(self.delay * 1.5, _POLL_MAX_S)
+        self.delay = min(self.delay * 1.5, self.max_s)
 
 
 def _event(run_id: str, ordinal: int, log_seq: int, part: int, item: Translated) -> dict:
@@ -115,7 +117,7 @@ async def follow_runs(
     runs = await thread_runs(storage, thread_id)
     done = {run["run_id"] for run in runs[: first - 1]}
     last_ordinal = first - 1
-    backoff = _Backoff()
+    backoff = _Backoff(_IDLE_POLL_MAX_S)
     while True:
         pending = [
             (position, run)

@@ -343,3 +343,18 @@ async def test_a_failed_run_ends_with_its_error(server_url: str) -> None:
     run = (await client.runs.list(thread.thread_id))[0]
     assert run["status"] == "error"
     assert final["error"] and final["error"] != "Run failed"
+
+
+async def test_a_new_session_on_an_interrupted_thread_sees_and_answers_it(
+    server_url: str,
+) -> None:
+    client = get_client(url=server_url)
+    async with client.threads.stream(assistant_id="hitl") as thread:
+        await thread.run.start(input={"request": "deploy"})
+        await _until(lambda: thread.interrupted, "the interrupt")
+    async with client.threads.stream(thread.thread_id, assistant_id="hitl") as again:
+        await _until(lambda: again.interrupted, "the interrupt, seen again")
+        assert again.interrupts[0]["interrupt_id"] == thread.interrupts[0]["interrupt_id"]
+        await again.run.respond("no")
+        output = await asyncio.wait_for(again.output, TIMEOUT)
+    assert output["result"] == "refused"
