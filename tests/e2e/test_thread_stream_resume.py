@@ -160,10 +160,7 @@ async def test_session_resumes_across_an_api_restart(
         reference = await _reference(deployment.url, thread.thread_id)
         assert _ids(seen) == _ids(reference)
         assert {"step2", "step3"} <= {
-            node
-            for e in seen
-            if e["method"] == "updates"
-            for node in [e["params"]["data"]["node"]]
+            node for e in seen if e["method"] == "updates" for node in [e["params"]["data"]["node"]]
         }
     finally:
         deployment.stop()
