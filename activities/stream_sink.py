@@ -20,7 +20,9 @@ from steadygraph.storage import Storage
 _FLUSH_INTERVAL_S = 0.02
 _MAX_BUFFERED = 64
 # Modes LangGraph's astream produces itself; "events" needs astream_events.
-_NATIVE_MODES = {"values", "updates", "debug", "custom", "tasks", "checkpoints"}
+# "tools" (tool-call lifecycle) is not a run stream mode of LangGraph Server's
+# API; only thread streams (the v3 protocol) ask for it.
+_NATIVE_MODES = {"values", "updates", "debug", "custom", "tasks", "checkpoints", "tools"}
 
 
 def graph_stream_modes(requested: list[str]) -> list[str]:

@@ -23,6 +23,7 @@ from steadygraph.api.routes import (
     threads,
 )
 from steadygraph.api.routes import store as store_routes
+from steadygraph.api.routes import thread_streams as thread_stream_routes
 from steadygraph.auth.loading import load_auth
 from steadygraph.config.project import load_project
 from steadygraph.config.settings import Settings
@@ -86,4 +87,5 @@ def create_app(settings: Settings) -> FastAPI:
     for feature, module in (("mcp", mcp), ("a2a", a2a)):
         if not project.http_disabled(feature):
             app.include_router(module.router)
+    app.include_router(thread_stream_routes.router)
     return app

@@ -55,6 +55,14 @@ async def authorized_thread(
     return thread
 
 
+async def readable_thread(services: Services, thread_id: str) -> None:
+    """Thread streams may name a thread that `run.start` creates: an existing
+    thread must be readable by the caller (else 404), a missing one is left to
+    the run submission, which authorizes creating it."""
+    if await services.storage.get_thread(thread_id) is not None:
+        await authorized_thread(services, thread_id, "read")
+
+
 async def create_thread(
     services: Services, thread_id: str | None, body: ThreadCreate
 ) -> dict[str, Any]:

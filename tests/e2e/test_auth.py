@@ -203,6 +203,30 @@ async def test_runs_on_another_users_thread_are_refused(
     await alice.runs.delete(thread_id, run_id)
 
 
+async def test_thread_streams_of_another_users_thread_are_refused(
+    auth_deployment: Deployment, alice: LangGraphClient, bob: LangGraphClient
+) -> None:
+    thread_id = (await alice.threads.create())["thread_id"]
+    await alice.runs.wait(thread_id, GRAPH, input={"value": 1})
+    await refused(drain(await bob.threads.join_stream(thread_id)))
+    bob_headers = {"Authorization": "Bearer bob-token"}
+    async with httpx.AsyncClient(base_url=auth_deployment.url, headers=bob_headers) as http:
+        command = {"id": 1, "method": "run.start", "params": {"assistant_id": GRAPH}}
+        answer = await http.post(f"/threads/{thread_id}/commands", json=command)
+        assert answer.status_code == 404, answer.text
+        answer = await http.post(f"/threads/{thread_id}/stream/events", json={})
+        assert answer.status_code == 404, answer.text
+    # Nothing of bob's reached alice's thread, and she still streams it.
+    assert len(await alice.runs.list(thread_id)) == 1
+    # The thread's stream still opens for its owner.
+    alice_headers = {"Authorization": "Bearer alice-token"}
+    async with (
+        httpx.AsyncClient(base_url=auth_deployment.url, headers=alice_headers) as http,
+        http.stream("GET", f"/threads/{thread_id}/stream") as response,
+    ):
+        assert response.status_code == 200
+
+
 async def test_stateless_runs_belong_to_their_user(
     alice: LangGraphClient, bob: LangGraphClient
 ) -> None:
