@@ -10,12 +10,17 @@ from fastapi import APIRouter
 from steadygraph.api.deps import Ctx
 
 router = APIRouter(tags=["System"])
+# /ok alone: what stays served under langgraph.json's `http.disable_meta`.
+health_router = APIRouter(tags=["System"])
 
 
-@router.get("/ok", summary="Ready to take runs")
+@health_router.get("/ok", summary="Ready to take runs")
 async def ok(ctx: Ctx) -> dict[str, bool]:
     # Answering at all means storage is migrated and Temporal was reached at start-up.
     return {"ok": True}
+
+
+router.include_router(health_router)
 
 
 @router.get("/info", summary="Server information")

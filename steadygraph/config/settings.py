@@ -41,6 +41,9 @@ class Settings:
     step: StepPolicy = field(default_factory=StepPolicy)
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
+    # Answer Chrome's Private Network Access preflight, so LangGraph Studio (a public
+    # site) may call an API on a private address; `steadygraph dev` turns it on.
+    allow_private_network: bool = False  # STEADYGRAPH_ALLOW_PRIVATE_NETWORK
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -122,6 +125,7 @@ class Environment(BaseSettings):
         None, ge=1, validation_alias="STEADYGRAPH_MAX_CONCURRENT_STEPS"
     )
     ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
+    allow_private_network: bool | None = _env("STEADYGRAPH_ALLOW_PRIVATE_NETWORK")
 
 
 def _one_line(exc: ValidationError) -> str:
