@@ -26,11 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from steadygraph.config.http import HttpConfig
 from steadygraph.config.project import ConfigError, ProjectConfig
+from steadygraph.runs.headers import REQUEST_HEADERS
 
 __all__ = [
     "DEFAULT_CORS",
     "PlainTextAsJson",
     "PrivateNetworkAccess",
+    "RecordHeaders",
     "cors_middleware",
     "install_http_layer",
     "load_user_app",
@@ -72,6 +74,27 @@ class PlainTextAsJson:
 
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class RecordHeaders:
+    """Keep the request's headers where run submission finds them, for
+    `http.configurable_headers` (see steadygraph.runs.headers)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = tuple(
+            (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]
+        )
+        token = REQUEST_HEADERS.set(headers)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            REQUEST_HEADERS.reset(token)
 
 
 class PrivateNetworkAccess:
@@ -117,6 +140,8 @@ def install_http_layer(
     ours: list[Middleware] = [
         Middleware(PlainTextAsJson, passthrough=list(user_app.routes) if user_app else []),
     ]
+    if project.http.configurable_headers is not None:
+        ours.append(Middleware(RecordHeaders))
     ours.insert(0, cors_middleware(project.http))
     if allow_private_network:
         ours.insert(0, Middleware(PrivateNetworkAccess))

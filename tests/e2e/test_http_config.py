@@ -61,9 +61,8 @@ async def test_json_body_sent_as_text_plain_is_read_as_json(deployment: Deployme
 
 
 async def test_user_app_and_http_section(temporal_server: EmbeddedTemporal, tmp_path: Path) -> None:
-    # Only the API: what it routes and how it answers browsers needs no worker.
     deployment = Deployment(temporal_server.address, tmp_path / "deploy", config=CUSTOM_APP)
-    deployment.start_api()
+    deployment.start()
     try:
         async with httpx.AsyncClient(base_url=deployment.url, timeout=30) as http:
             hello = await http.get("/hello")
@@ -89,6 +88,26 @@ async def test_user_app_and_http_section(temporal_server: EmbeddedTemporal, tmp_
             assert (await http.get("/info")).status_code == 404
             assert "/hello" in (await http.get("/openapi.json")).json()["paths"]
             assert (await http.get("/ok")).json() == {"ok": True}
+
+            # http.configurable_headers: the picked headers reach the run's config
+            # (credentials never do).
+            thread = (await http.post("/threads", json={})).json()
+            run = await http.post(
+                f"/threads/{thread['thread_id']}/runs",
+                json={"assistant_id": "agent", "input": {"messages": []}},
+                headers={
+                    "x-org-name": "acme",
+                    "x-org-secret": "s3cret",
+                    "x-user-id": "u-1",
+                    "x-other": "no",
+                    "authorization": "Bearer t",
+                },
+            )
+            assert run.status_code == 200, run.text
+            configurable = run.json()["kwargs"]["config"]["configurable"]
+            assert configurable["x-org-name"] == "acme"
+            assert configurable["x-user-id"] == "u-1"
+            assert not {"x-org-secret", "x-other", "authorization"} & set(configurable)
 
             # http.cors replaces the permissive default.
             allowed = await http.options(
