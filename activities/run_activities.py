@@ -18,6 +18,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 from langgraph.types import StateUpdate as LangGraphStateUpdate
+from langgraph_sdk.runtime import AccessContext
 from temporalio import activity
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
@@ -193,10 +194,23 @@ class RunActivities:
         return run, config, graph_context(run, assistant)
 
     @contextlib.asynccontextmanager
-    async def _graph(self, graph_id: str, config: dict[str, Any]) -> AsyncIterator[Any]:
+    async def _graph(
+        self,
+        graph_id: str,
+        config: dict[str, Any],
+        access: AccessContext = "threads.create_run",
+        context: dict[str, Any] | None = None,
+    ) -> AsyncIterator[Any]:
+        """The graph, from a factory called as LangGraph Server calls it for
+        `access` (a run's execution gets the run's `context`)."""
         try:
             async with self.graphs.open_graph(
-                graph_id, config, checkpointer=self.checkpointer, store=self.store
+                graph_id,
+                config,
+                checkpointer=self.checkpointer,
+                store=self.store,
+                access=access,
+                context=context,
             ) as graph:
                 yield graph
         except GraphLoadError as exc:
@@ -278,7 +292,7 @@ class RunActivities:
         if await self.storage.mark_run_running(ref.run_id) is None:
             return RunPlan(active=False)
         run, config, context = await self._load(ref.run_id)
-        async with self._graph(ref.graph_id, config) as graph:
+        async with self._graph(ref.graph_id, config, context=context) as graph:
             return await self._prepare(ref, run, graph, config, context)
 
     async def _prepare(
@@ -340,7 +354,7 @@ class RunActivities:
     async def execute_superstep(self, args: Sequence[RawValue]) -> StepResult:
         step: StepInput = activity.payload_converter().from_payload(args[0].payload, StepInput)
         run, config, context = await self._load(step.run_id)
-        async with self._graph(step.graph_id, config) as graph:
+        async with self._graph(step.graph_id, config, context=context) as graph:
             return await self._step(step, run, graph, config, context)
 
     async def _step(
@@ -400,7 +414,7 @@ class RunActivities:
         state = None
         if await self._head(end.thread_id) is not None:
             _, config, _ = await self._load(end.run_id)
-            async with self._graph(end.graph_id, config) as graph:
+            async with self._graph(end.graph_id, config, "threads.read") as graph:
                 state = snapshot_payload(await graph.aget_state(config))
         await self.storage.delete_run_record(end.run_id)
         await self.storage.update_thread_state(end.thread_id, state)
@@ -416,7 +430,7 @@ class RunActivities:
                 "configurable": {**base["configurable"], "checkpoint_id": update.checkpoint_id}
             }
         head = await self._head(update.thread_id)
-        async with self._graph(update.graph_id, base) as graph:
+        async with self._graph(update.graph_id, base, "threads.update") as graph:
             try:
                 if update.supersteps is not None:
                     written = await graph.abulk_update_state(
