@@ -156,6 +156,18 @@ def _checkpoint_id(config: dict[str, Any] | None) -> str | None:
     return ((config or {}).get("configurable") or {}).get("checkpoint_id")
 
 
+def _replay_from(kwargs: RunKwargs) -> str | None:
+    """The checkpoint a run with no input and no command resumes from (time
+    travel), as LangGraph Server runs `astream(None, config with checkpoint_id)`."""
+    if kwargs.input is None and kwargs.command is None:
+        return kwargs.fork_checkpoint_id
+    return None
+
+
+def _at_checkpoint(config: dict[str, Any], checkpoint_id: str) -> dict[str, Any]:
+    return {**config, "configurable": {**config["configurable"], "checkpoint_id": checkpoint_id}}
+
+
 def _has_interrupts(snapshot: Any) -> bool:
     return any(task.interrupts for task in snapshot.tasks)
 
@@ -332,6 +344,11 @@ class RunActivities:
         snapshot = await self._save_state(
             graph, config, ref.thread_id, since=_checkpoint_id(head.config if head else None)
         )
+        replay = _replay_from(kwargs)
+        if replay:
+            # Time travel: the run goes on from that checkpoint, its first step
+            # forking the thread there (see _step); the head stays as it is until then.
+            snapshot = await graph.aget_state(_at_checkpoint(config, replay))
         next_nodes = list(snapshot.next)
         if command and command.get("goto"):
             goto = command["goto"]
@@ -343,7 +360,8 @@ class RunActivities:
             checkpoint_id=_checkpoint_id(snapshot.config),
             resuming=run_input is None,
             has_command=command is not None,
-            interrupted=_has_interrupts(snapshot),
+            # A replayed node that interrupted runs again (and may interrupt again).
+            interrupted=_has_interrupts(snapshot) and not replay,
             interrupt_before=node_list(kwargs.interrupt_before)
             + node_list(getattr(graph, "interrupt_before_nodes", None)),
             interrupt_after=node_list(kwargs.interrupt_after)
@@ -366,15 +384,22 @@ class RunActivities:
         context: dict[str, Any] | None,
     ) -> StepResult:
         head = await self._head(step.thread_id)
+        head_id = _checkpoint_id(head.config if head else None)
         ran: list[str] = []
-        if _checkpoint_id(head.config if head else None) == step.from_checkpoint_id:
+        since = step.from_checkpoint_id
+        run_config = config
+        if step.from_checkpoint_id and self._replays_now(run, step, head):
+            # LangGraph's own time travel: run from the old checkpoint, which
+            # writes a "fork" checkpoint there and the step's after it.
+            run_config, since = _at_checkpoint(config, step.from_checkpoint_id), head_id
+        if head_id == step.from_checkpoint_id or run_config is not config:
             command = RunKwargs.of(run).command if step.with_command else None
             async with _heartbeating():
                 ran = await self._run_graph(
                     graph,
                     run,
                     Command(**command) if command else None,
-                    config,
+                    run_config,
                     context,
                     interrupt_after="*",
                     drop_initial_values=not step.emit_initial_values,
@@ -382,14 +407,25 @@ class RunActivities:
         # else: an earlier attempt finished this step and only its report was
         # lost; the checkpointer already holds the result, so nothing re-runs.
 
-        snapshot = await self._save_state(
-            graph, config, step.thread_id, since=step.from_checkpoint_id
-        )
+        snapshot = await self._save_state(graph, config, step.thread_id, since=since)
         return StepResult(
             checkpoint_id=_checkpoint_id(snapshot.config),
             next=list(snapshot.next),
             ran=list(dict.fromkeys(ran)) or step.nodes,
             interrupted=_has_interrupts(snapshot),
+        )
+
+    @staticmethod
+    def _replays_now(run: dict[str, Any], step: StepInput, head: Any) -> bool:
+        """The run's first step of a replay from an earlier checkpoint, not yet
+        done: the head is still another run's (an attempt that forked already
+        left a head of this run's, which later steps go on from)."""
+        replay = _replay_from(RunKwargs.of(run))
+        if not replay or step.from_checkpoint_id != replay:
+            return False
+        head_id = _checkpoint_id(head.config if head else None)
+        return (
+            head_id != replay and (head.metadata.get("run_id") if head else None) != run["run_id"]
         )
 
     @activity.defn(name=ACTIVITY_FINISH_RUN)
