@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from steadygraph.config.http import HttpConfig
 from steadygraph.config.project import ConfigError, ProjectConfig
@@ -31,7 +31,6 @@ from steadygraph.runs.headers import REQUEST_HEADERS
 __all__ = [
     "DEFAULT_CORS",
     "PlainTextAsJson",
-    "PrivateNetworkAccess",
     "RecordHeaders",
     "cors_middleware",
     "install_http_layer",
@@ -97,34 +96,12 @@ class RecordHeaders:
             REQUEST_HEADERS.reset(token)
 
 
-class PrivateNetworkAccess:
-    """Answer Chrome's Private Network Access preflight (a public page calling
-    127.0.0.1): only `steadygraph dev` turns it on, as `langgraph dev` does."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "OPTIONS":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = dict(message)
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"access-control-allow-private-network", b"true"),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_with_header)
-
-
-def cors_middleware(http: HttpConfig) -> Middleware:
-    """`http.cors` as written, else the permissive development default."""
-    options = DEFAULT_CORS if http.cors is None else http.cors
-    # Browsers refuse credentials with a wildcard origin; the default sends none.
+def cors_middleware(http: HttpConfig, *, allow_private_network: bool = False) -> Middleware:
+    """`http.cors` as written, else the permissive development default (which
+    sends no credentials: browsers refuse them with a wildcard origin)."""
+    options = dict(DEFAULT_CORS if http.cors is None else http.cors)
+    if allow_private_network:
+        options["allow_private_network"] = True
     return Middleware(CORSMiddleware, **options)
 
 
@@ -142,9 +119,7 @@ def install_http_layer(
     ]
     if project.http.configurable_headers is not None:
         ours.append(Middleware(RecordHeaders))
-    ours.insert(0, cors_middleware(project.http))
-    if allow_private_network:
-        ours.insert(0, Middleware(PrivateNetworkAccess))
+    ours.insert(0, cors_middleware(project.http, allow_private_network=allow_private_network))
     position = len(user_app.user_middleware) if user_app is not None else 0
     app.user_middleware[position:position] = ours
 
