@@ -87,8 +87,11 @@ _SPEC: dict[str, _Node] = {
         "ttl": {
             "default_ttl": _OPEN,
             "strategy": _OPEN,
-            "sweep_interval_minutes": _OPEN,
-            "sweep_limit": _OPEN,
+            "sweep_interval_minutes": _Notice(
+                "not applied; expired threads are swept every STEADYGRAPH_TTL_SWEEP_INTERVAL "
+                "seconds (default 60)"
+            ),
+            "sweep_limit": _Notice("not applied; every expired thread is swept each time"),
         },
         "path": _Refused(
             "a custom checkpointer is not supported: runs resume after a crash from "

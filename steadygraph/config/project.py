@@ -15,6 +15,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from steadygraph.config.checkpointer import parse_default_thread_ttl
 from steadygraph.config.errors import ConfigError, json_type
 from steadygraph.config.http import HttpConfig, parse_http
 from steadygraph.config.keys import check_keys
@@ -59,6 +60,8 @@ class ProjectConfig:
     packages: list[str]
     raw: dict[str, Any]
     http: HttpConfig = field(default_factory=HttpConfig)
+    # `checkpointer.ttl`: a new thread's ttl ({"strategy", "ttl"}) unless it has its own.
+    default_thread_ttl: dict[str, Any] | None = None
     # One line per key that is accepted but has no effect here, for start-up to print.
     notices: tuple[str, ...] = ()
 
@@ -92,6 +95,7 @@ def load_project(path: str | Path) -> ProjectConfig:
         packages=packages,
         raw=raw,
         http=parse_http(raw.get("http"), where),
+        default_thread_ttl=parse_default_thread_ttl(raw.get("checkpointer"), where),
         notices=tuple(notices),
     )
 

@@ -56,7 +56,7 @@ async def create_thread(
             thread_id,
             body.metadata or {},
             if_exists=body.if_exists,
-            ttl=body.ttl.model_dump() if body.ttl else None,
+            ttl=body.ttl.model_dump() if body.ttl else services.project.default_thread_ttl,
         )
     except ThreadExistsError as exc:
         raise Conflict(f"Thread with ID {thread_id} already exists") from exc

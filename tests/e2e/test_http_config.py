@@ -4,12 +4,14 @@ beside ours, `disable_*` flags and keys that are reported instead of ignored."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from harness import ROOT, Deployment
 
 from steadygraph.dev.temporal_server import EmbeddedTemporal
@@ -191,3 +193,35 @@ def test_unsupported_keys_stop_startup_or_warn_naming_them(tmp_path: Path) -> No
     )
     assert lines[1].startswith("steadygraph: warning: langgraph.json: ui: generative UI")
     assert len(lines) == 2
+
+
+async def test_checkpointer_ttl_is_the_default_thread_ttl(
+    temporal_server: EmbeddedTemporal, tmp_path: Path
+) -> None:
+    from langgraph_sdk import get_client
+    from langgraph_sdk.errors import NotFoundError
+    from temporalio.client import Client
+
+    from steadygraph.threads.ttl_schedule import sweep_schedule_id
+
+    config = _project(tmp_path, checkpointer={"ttl": {"default_ttl": 0.001, "strategy": "delete"}})
+    deployment = Deployment(temporal_server.address, tmp_path / "deploy", config=config)
+    deployment.start()
+    try:
+        client = get_client(url=deployment.url)
+        expiring = await client.threads.create()  # gets checkpointer.ttl
+        lasting = await client.threads.create(ttl={"strategy": "delete", "ttl": 60})
+        await asyncio.sleep(0.2)
+        temporal = await Client.connect(temporal_server.address)
+        await temporal.get_schedule_handle(sweep_schedule_id(deployment.task_queue)).trigger()
+        for _ in range(100):
+            try:
+                await client.threads.get(expiring["thread_id"])
+            except NotFoundError:
+                break
+            await asyncio.sleep(0.1)
+        with pytest.raises(NotFoundError):
+            await client.threads.get(expiring["thread_id"])
+        assert (await client.threads.get(lasting["thread_id"]))["thread_id"] == lasting["thread_id"]
+    finally:
+        deployment.stop()
