@@ -18,6 +18,7 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 from langgraph.types import StateUpdate as LangGraphStateUpdate
+from langgraph_sdk.runtime import AccessContext
 from temporalio import activity
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
@@ -156,6 +157,18 @@ def _checkpoint_id(config: dict[str, Any] | None) -> str | None:
     return ((config or {}).get("configurable") or {}).get("checkpoint_id")
 
 
+def _replay_from(kwargs: RunKwargs) -> str | None:
+    """The checkpoint a run with no input and no command resumes from (time
+    travel), as LangGraph Server runs `astream(None, config with checkpoint_id)`."""
+    if kwargs.input is None and kwargs.command is None:
+        return kwargs.fork_checkpoint_id
+    return None
+
+
+def _at_checkpoint(config: dict[str, Any], checkpoint_id: str) -> dict[str, Any]:
+    return {**config, "configurable": {**config["configurable"], "checkpoint_id": checkpoint_id}}
+
+
 def _has_interrupts(snapshot: Any) -> bool:
     return any(task.interrupts for task in snapshot.tasks)
 
@@ -194,10 +207,23 @@ class RunActivities:
         return run, config, graph_context(run, assistant)
 
     @contextlib.asynccontextmanager
-    async def _graph(self, graph_id: str, config: dict[str, Any]) -> AsyncIterator[Any]:
+    async def _graph(
+        self,
+        graph_id: str,
+        config: dict[str, Any],
+        access: AccessContext = "threads.create_run",
+        context: dict[str, Any] | None = None,
+    ) -> AsyncIterator[Any]:
+        """The graph, from a factory called as LangGraph Server calls it for
+        `access` (a run's execution gets the run's `context`)."""
         try:
             async with self.graphs.open_graph(
-                graph_id, config, checkpointer=self.checkpointer, store=self.store
+                graph_id,
+                config,
+                checkpointer=self.checkpointer,
+                store=self.store,
+                access=access,
+                context=context,
             ) as graph:
                 yield graph
         except GraphLoadError as exc:
@@ -280,7 +306,7 @@ class RunActivities:
             return RunPlan(active=False)
         log_run_started(ref, activity.info().attempt)
         run, config, context = await self._load(ref.run_id)
-        async with self._graph(ref.graph_id, config) as graph:
+        async with self._graph(ref.graph_id, config, context=context) as graph:
             return await self._prepare(ref, run, graph, config, context)
 
     async def _prepare(
@@ -320,6 +346,11 @@ class RunActivities:
         snapshot = await self._save_state(
             graph, config, ref.thread_id, since=_checkpoint_id(head.config if head else None)
         )
+        replay = _replay_from(kwargs)
+        if replay:
+            # Time travel: the run goes on from that checkpoint, its first step
+            # forking the thread there (see _step); the head stays as it is until then.
+            snapshot = await graph.aget_state(_at_checkpoint(config, replay))
         next_nodes = list(snapshot.next)
         if command and command.get("goto"):
             goto = command["goto"]
@@ -331,7 +362,8 @@ class RunActivities:
             checkpoint_id=_checkpoint_id(snapshot.config),
             resuming=run_input is None,
             has_command=command is not None,
-            interrupted=_has_interrupts(snapshot),
+            # A replayed node that interrupted runs again (and may interrupt again).
+            interrupted=_has_interrupts(snapshot) and not replay,
             interrupt_before=node_list(kwargs.interrupt_before)
             + node_list(getattr(graph, "interrupt_before_nodes", None)),
             interrupt_after=node_list(kwargs.interrupt_after)
@@ -342,7 +374,7 @@ class RunActivities:
     async def execute_superstep(self, args: Sequence[RawValue]) -> StepResult:
         step: StepInput = activity.payload_converter().from_payload(args[0].payload, StepInput)
         run, config, context = await self._load(step.run_id)
-        async with self._graph(step.graph_id, config) as graph:
+        async with self._graph(step.graph_id, config, context=context) as graph:
             return await self._step(step, run, graph, config, context)
 
     async def _step(
@@ -354,15 +386,22 @@ class RunActivities:
         context: dict[str, Any] | None,
     ) -> StepResult:
         head = await self._head(step.thread_id)
+        head_id = _checkpoint_id(head.config if head else None)
         ran: list[str] = []
-        if _checkpoint_id(head.config if head else None) == step.from_checkpoint_id:
+        since = step.from_checkpoint_id
+        run_config = config
+        if step.from_checkpoint_id and self._replays_now(run, step, head):
+            # LangGraph's own time travel: run from the old checkpoint, which
+            # writes a "fork" checkpoint there and the step's after it.
+            run_config, since = _at_checkpoint(config, step.from_checkpoint_id), head_id
+        if head_id == step.from_checkpoint_id or run_config is not config:
             command = RunKwargs.of(run).command if step.with_command else None
             async with _heartbeating():
                 ran = await self._run_graph(
                     graph,
                     run,
                     Command(**command) if command else None,
-                    config,
+                    run_config,
                     context,
                     interrupt_after="*",
                     drop_initial_values=not step.emit_initial_values,
@@ -370,14 +409,25 @@ class RunActivities:
         # else: an earlier attempt finished this step and only its report was
         # lost; the checkpointer already holds the result, so nothing re-runs.
 
-        snapshot = await self._save_state(
-            graph, config, step.thread_id, since=step.from_checkpoint_id
-        )
+        snapshot = await self._save_state(graph, config, step.thread_id, since=since)
         return StepResult(
             checkpoint_id=_checkpoint_id(snapshot.config),
             next=list(snapshot.next),
             ran=list(dict.fromkeys(ran)) or step.nodes,
             interrupted=_has_interrupts(snapshot),
+        )
+
+    @staticmethod
+    def _replays_now(run: dict[str, Any], step: StepInput, head: Any) -> bool:
+        """The run's first step of a replay from an earlier checkpoint, not yet
+        done: the head is still another run's (an attempt that forked already
+        left a head of this run's, which later steps go on from)."""
+        replay = _replay_from(RunKwargs.of(run))
+        if not replay or step.from_checkpoint_id != replay:
+            return False
+        head_id = _checkpoint_id(head.config if head else None)
+        return (
+            head_id != replay and (head.metadata.get("run_id") if head else None) != run["run_id"]
         )
 
     @activity.defn(name=ACTIVITY_FINISH_RUN)
@@ -403,7 +453,7 @@ class RunActivities:
         state = None
         if await self._head(end.thread_id) is not None:
             _, config, _ = await self._load(end.run_id)
-            async with self._graph(end.graph_id, config) as graph:
+            async with self._graph(end.graph_id, config, "threads.read") as graph:
                 state = snapshot_payload(await graph.aget_state(config))
         await self.storage.delete_run_record(end.run_id)
         await self.storage.update_thread_state(end.thread_id, state)
@@ -419,7 +469,7 @@ class RunActivities:
                 "configurable": {**base["configurable"], "checkpoint_id": update.checkpoint_id}
             }
         head = await self._head(update.thread_id)
-        async with self._graph(update.graph_id, base) as graph:
+        async with self._graph(update.graph_id, base, "threads.update") as graph:
             try:
                 if update.supersteps is not None:
                     written = await graph.abulk_update_state(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 
 from fastapi import FastAPI
 
 from steadygraph import __version__
 from steadygraph.api import errors
 from steadygraph.api.auth import AuthMiddleware, access_notice
+from steadygraph.api.http_layer import install_http_layer
 from steadygraph.api.routes import (
     a2a,
     assistants,
@@ -25,7 +27,7 @@ from steadygraph.api.routes import (
 from steadygraph.api.routes import store as store_routes
 from steadygraph.api.routes import thread_streams as thread_stream_routes
 from steadygraph.auth.loading import load_auth
-from steadygraph.config.project import load_project
+from steadygraph.config.project import ProjectConfig, load_project
 from steadygraph.config.settings import Settings
 from steadygraph.graph.checkpointer import open_checkpointer
 from steadygraph.graph.postgres_pool import shared_pool
@@ -72,20 +74,42 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await storage.close()
 
+    meta = not project.http_disabled("meta")
     app = FastAPI(
         title="Steadygraph",
         version=__version__,
         summary="LangGraph Server's API, with every run a durable Temporal workflow.",
         lifespan=lifespan,
+        # `http.disable_meta` removes /docs, /openapi.json and /info; /ok stays.
+        docs_url="/docs" if meta else None,
+        redoc_url="/redoc" if meta else None,
+        openapi_url="/openapi.json" if meta else None,
     )
     errors.install(app)
+    # Outermost last: the user's middleware and CORS (install_http_layer) wrap
+    # authentication, so a browser's preflight never needs credentials.
     app.add_middleware(AuthMiddleware, auth=auth, api_keys=settings.api_keys, router=app.router)
-    for module in (system, assistants, threads, runs, stateless_runs, crons, store_routes):
-        app.include_router(module.router)
-    app.include_router(thread_storage.router)
-    # langgraph.json `http.disable_mcp` / `http.disable_a2a` leave them unserved (404).
-    for feature, module in (("mcp", mcp), ("a2a", a2a)):
-        if not project.http_disabled(feature):
-            app.include_router(module.router)
-    app.include_router(thread_stream_routes.router)
+    include_routers(app, project)
+    install_http_layer(app, project, allow_private_network=settings.allow_private_network)
     return app
+
+
+def include_routers(app: FastAPI, project: ProjectConfig) -> None:
+    """Our routes, less the groups langgraph.json's `http.disable_<feature>` turns
+    off (unserved: 404), grouped as LangGraph Server groups them."""
+    groups: list[tuple[str, tuple[ModuleType, ...]]] = [
+        ("assistants", (assistants,)),
+        ("threads", (threads, thread_storage, thread_stream_routes)),
+        ("runs", (runs, stateless_runs, crons)),
+        ("store", (store_routes,)),
+        ("mcp", (mcp,)),
+        ("a2a", (a2a,)),
+    ]
+    if project.http_disabled("meta"):
+        app.include_router(system.health_router)
+    else:
+        app.include_router(system.router)
+    for feature, modules in groups:
+        if not project.http_disabled(feature):
+            for module in modules:
+                app.include_router(module.router)

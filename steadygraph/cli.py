@@ -235,6 +235,8 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
             temporal_address=embedded.address,
             temporal_ui_url=settings.temporal_ui_url or embedded.ui_url,
         )
+    # A laptop's dev server: LangGraph Studio, a public site, may call it.
+    settings = settings.with_overrides(allow_private_network=True)
     supervisor = None
     try:
         supervisor = _supervise_worker(settings, _start_worker_process(settings))
@@ -242,6 +244,7 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
         print(
             "\nSteadygraph is up\n"
             f"  API:          {base}\n"
+            f"  Studio:       {studio_url(base)}\n"
             f"  API docs:     {base}/docs\n"
             f"  Temporal UI:  {settings.temporal_ui_url or '(headless)'}\n"
             f"  Temporal:     {settings.temporal_address}\n"
@@ -304,6 +307,24 @@ def _migrate(settings: Settings) -> None:
         print(f"steadygraph: migrated {where} from {previous} to revision {revisions}")
 
 
+# Set once printed, so `dev`'s worker process (which inherits it) stays quiet.
+_NOTICES_SHOWN = "STEADYGRAPH_CONFIG_NOTICES_SHOWN"
+
+
+def _print_notices(notices: tuple[str, ...]) -> None:
+    """langgraph.json keys accepted but without effect here: one line each."""
+    if os.environ.get(_NOTICES_SHOWN) == "1":
+        return
+    for notice in notices:
+        print(f"steadygraph: warning: {notice}", file=sys.stderr, flush=True)
+    os.environ[_NOTICES_SHOWN] = "1"
+
+
+def studio_url(base: str) -> str:
+    """LangGraph Studio opened on this server (as `langgraph dev` prints it)."""
+    return f"https://smith.langchain.com/studio/?baseUrl={base}"
+
+
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -324,7 +345,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "migrate":  # needs no langgraph.json
             _migrate(settings)
             return
-        load_project(settings.config_path)  # fail fast, with the entry named
+        project = load_project(settings.config_path)  # fail fast, with the entry named
+        _print_notices(project.notices)
         if args.command == "dev":
             _dev(settings, args)
         elif args.command == "api":

@@ -62,9 +62,6 @@ async def run_worker(
 ) -> None:
     graphs = graphs or load_graphs(settings)
     storage = await open_storage(settings.storage_url)
-    # What the API shows of each graph (drawing, schemas) but cannot compute
-    # without importing graph code.
-    await publish_graph_info(storage, graphs)
     client = client or await connect(settings)
     try:
         async with (
@@ -73,6 +70,9 @@ async def run_worker(
             # The API sweeps store TTLs; workers only read and write.
             open_store(settings, graphs.project, sweep_ttl=False, pool=pool) as store,
         ):
+            # What the API shows of each graph (drawing, schemas) but cannot
+            # compute without importing graph code; factories get the store.
+            await publish_graph_info(storage, graphs, store)
             webhook_policy = WebhookPolicy.from_project_raw(
                 graphs.project.raw, where=graphs.project.path.name
             )

@@ -12,9 +12,11 @@ from steadygraph.api.deps import Ctx
 from steadygraph.health import readiness_problems
 
 router = APIRouter(tags=["System"])
+# /ok alone: what stays served under langgraph.json's `http.disable_meta`.
+health_router = APIRouter(tags=["System"])
 
 
-@router.get(
+@health_router.get(
     "/ok",
     summary="Health check",
     responses={500: {"description": "check_db=1 and storage or Temporal is unreachable"}},
@@ -33,6 +35,9 @@ async def ok(
         if problems:
             return JSONResponse({"detail": "; ".join(problems)}, status_code=500)
     return {"ok": True}
+
+
+router.include_router(health_router)
 
 
 @router.get("/info", summary="Server information")

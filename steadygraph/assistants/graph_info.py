@@ -19,7 +19,8 @@ Documents per graph, by (kind, key):
 * ("subgraphs", "")  every subgraph, recursively, in LangGraph's order:
                      `[{"namespace": "parent|child", "schemas": {...}}]`.
 
-Factory graphs are described as built with an empty config; an assistant whose
+Factory graphs are described as built with an empty config (and a read-only
+ServerRuntime for `assistants.read`); an assistant whose
 config changes the graph a factory builds is still described by that one.
 """
 
@@ -32,6 +33,7 @@ from collections.abc import Mapping
 from inspect import isclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from langgraph.store.base import BaseStore
 from pydantic import BaseModel, TypeAdapter, create_model
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -77,7 +79,9 @@ class _HasEngine(Protocol):
 
 
 async def publish_graph_info(
-    target: AsyncEngine | AssistantRepository | _HasEngine, registry: GraphRegistry
+    target: AsyncEngine | AssistantRepository | _HasEngine,
+    registry: GraphRegistry,
+    store: BaseStore | None = None,
 ) -> None:
     """Describe every graph of `registry` and store the documents, replacing
     what an earlier worker published. Never raises: a graph that cannot be
@@ -85,7 +89,7 @@ async def publish_graph_info(
     logged (the API then keeps the previous documents, or answers 503)."""
     repository = _repository(target)
     for graph_id in registry.graph_ids:
-        documents = await describe_graph(registry, graph_id)
+        documents = await describe_graph(registry, graph_id, store)
         try:
             await repository.put_graph_info(graph_id, documents)
         except Exception:
@@ -103,8 +107,12 @@ def _repository(target: AsyncEngine | AssistantRepository | _HasEngine) -> Assis
     return AssistantRepository(target.engine)
 
 
-async def describe_graph(registry: GraphRegistry, graph_id: str) -> dict[tuple[str, str], Any]:
-    """All documents of one graph; the status document says what failed."""
+async def describe_graph(
+    registry: GraphRegistry, graph_id: str, store: BaseStore | None = None
+) -> dict[tuple[str, str], Any]:
+    """All documents of one graph; the status document says what failed. A
+    factory is called as LangGraph Server calls it to read schemas and draw:
+    access context `assistants.read`, with the server's `store`."""
     status: dict[str, Any] = {
         "error": None,
         "graph_error": None,
@@ -113,7 +121,13 @@ async def describe_graph(registry: GraphRegistry, graph_id: str) -> dict[tuple[s
     }
     documents: dict[tuple[str, str], Any] = {}
     try:
-        async with registry.open_graph(graph_id, {"configurable": {}}, checkpointer=None) as graph:
+        async with registry.open_graph(
+            graph_id,
+            {"configurable": {}},
+            checkpointer=None,
+            store=store,
+            access="assistants.read",
+        ) as graph:
             with warnings.catch_warnings():
                 # Schema helpers of older LangGraph APIs warn on every call.
                 warnings.simplefilter("ignore")

@@ -9,30 +9,28 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
 
+from steadygraph.config.checkpointer import parse_default_thread_ttl
+from steadygraph.config.errors import ConfigError, json_type
+from steadygraph.config.http import HttpConfig, parse_http
+from steadygraph.config.keys import check_keys
+
 __all__ = [
     "ConfigError",
     "GraphSpec",
     "ProjectConfig",
+    "json_type",
     "load_project",
 ]
 
 DEFAULT_CONFIG_NAME = "langgraph.json"
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-class ConfigError(Exception):
-    """A user-facing problem with the project configuration.
-
-    The message is meant to be printed as-is: it names the config file and the
-    offending entry, e.g. ``langgraph.json: graphs['agent']: file ./agent.py not found``.
-    """
 
 
 @dataclass(frozen=True)
@@ -61,6 +59,11 @@ class ProjectConfig:
     dependencies: list[Path]
     packages: list[str]
     raw: dict[str, Any]
+    http: HttpConfig = field(default_factory=HttpConfig)
+    # `checkpointer.ttl`: a new thread's ttl ({"strategy", "ttl"}) unless it has its own.
+    default_thread_ttl: dict[str, Any] | None = None
+    # One line per key that is accepted but has no effect here, for start-up to print.
+    notices: tuple[str, ...] = ()
 
     @property
     def graph_ids(self) -> list[str]:
@@ -68,8 +71,7 @@ class ProjectConfig:
 
     def http_disabled(self, feature: str) -> bool:
         """`http.disable_<feature>` (e.g. "mcp", "a2a") is set to true."""
-        http = self.raw.get("http")
-        return isinstance(http, dict) and http.get(f"disable_{feature}") is True
+        return self.http.is_disabled(feature)
 
 
 def load_project(path: str | Path) -> ProjectConfig:
@@ -81,6 +83,8 @@ def load_project(path: str | Path) -> ProjectConfig:
     raw = _read_json(config_path)
     base_dir = config_path.parent
     where = config_path.name
+    # Every key first: a typo stops start-up before it can be silently ignored.
+    notices = check_keys(raw, where)
     dependencies, packages = _parse_dependencies(raw.get("dependencies"), base_dir, where)
     return ProjectConfig(
         path=config_path,
@@ -90,6 +94,9 @@ def load_project(path: str | Path) -> ProjectConfig:
         dependencies=dependencies,
         packages=packages,
         raw=raw,
+        http=parse_http(raw.get("http"), where),
+        default_thread_ttl=parse_default_thread_ttl(raw.get("checkpointer"), where),
+        notices=tuple(notices),
     )
 
 
@@ -125,16 +132,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 def _resolve(base_dir: Path, relative: str) -> Path:
     # Relative entries are relative to langgraph.json's folder, not the process's cwd.
     return (base_dir / Path(relative).expanduser()).resolve()
-
-
-def json_type(value: object) -> str:
-    """How a config error names the JSON type it got."""
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return "a number"
-    return names.get(type(value), type(value).__name__)
 
 
 # --- graphs -------------------------------------------------------------------------

@@ -43,6 +43,9 @@ class Settings:
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
     # Static keys a request must present as `x-api-key` (several, to rotate one).
     api_keys: tuple[str, ...] = ()  # STEADYGRAPH_API_KEYS (comma-separated)
+    # Answer Chrome's Private Network Access preflight, so LangGraph Studio (a public
+    # site) may call an API on a private address; `steadygraph dev` turns it on.
+    allow_private_network: bool = False  # STEADYGRAPH_ALLOW_PRIVATE_NETWORK
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -129,6 +132,7 @@ class Environment(BaseSettings):
     )
     ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
     api_keys: str | None = _env("STEADYGRAPH_API_KEYS")
+    allow_private_network: bool | None = _env("STEADYGRAPH_ALLOW_PRIVATE_NETWORK")
 
 
 def _one_line(exc: ValidationError) -> str:

@@ -8,6 +8,7 @@ the run's checkpointer with :meth:`GraphRegistry.get` or :meth:`GraphRegistry.op
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib
 import importlib.util
@@ -16,6 +17,7 @@ import logging
 import os
 import re
 import sys
+import typing
 from collections.abc import AsyncIterator, Callable
 from contextlib import (
     AbstractAsyncContextManager,
@@ -28,16 +30,21 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from langgraph.store.base import BaseStore
+from langgraph_sdk.auth.types import BaseUser
+from langgraph_sdk.runtime import AccessContext, ServerRuntime, _ExecutionRuntime, _ReadRuntime
 
 from steadygraph.config.project import ConfigError, GraphSpec, ProjectConfig
 
 __all__ = ["GraphLoadError", "GraphRegistry", "UnknownGraphError"]
 
 logger = logging.getLogger(__name__)
+
+_RUNTIME_CLASSES = (_ExecutionRuntime, _ReadRuntime)
 
 # Name LangGraph gives a compiled graph when the user did not pick one. Like LangGraph
 # Server we rename such graphs to their graph id, so run/event names read "agent".
@@ -58,8 +65,13 @@ class UnknownGraphError(GraphLoadError, KeyError):
 
 @dataclass(frozen=True)
 class _Factory:
+    """A graph factory and the arguments it declares: the run's config (by name,
+    or positionally through *args) and/or LangGraph Server's `ServerRuntime`."""
+
     fn: Callable[..., Any]
-    takes_config: bool
+    config_param: str | None = None  # "*" for a bare *args
+    runtime_param: str | None = None
+    positional_only: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -107,17 +119,21 @@ class GraphRegistry:
         *,
         checkpointer: BaseCheckpointSaver | None,
         store: BaseStore | None = None,
+        access: AccessContext = "threads.create_run",
+        context: Any = None,
     ) -> Pregel:
         """Return the graph bound to `checkpointer` (and `store` if given).
 
         The shared compiled graph is never mutated: a shallow copy carries the binding.
-        Factories are called with `config` on every call, since they may build per-run
-        graphs. Context-manager factories need :meth:`open_graph` (they must be exited).
+        Factories are called on every call, since they may build per-run graphs,
+        with what they declare: `config` and/or a ServerRuntime for `access` (why the
+        graph is wanted; `context` is the run's, for execution). Context-manager
+        factories need :meth:`open_graph` (they must be exited).
         """
         entry = self._entry(graph_id)
         if isinstance(entry.target, Pregel):
             return _bind(entry.target, graph_id, checkpointer, store)
-        produced = await _call_factory(entry.target, config)
+        produced = await _call_factory(entry.target, config, store, access, context)
         if isinstance(produced, AbstractAsyncContextManager | AbstractContextManager):
             raise GraphLoadError(
                 f"{_label(entry.spec)}: factory {entry.spec.import_path} returns a context "
@@ -133,6 +149,8 @@ class GraphRegistry:
         *,
         checkpointer: BaseCheckpointSaver | None,
         store: BaseStore | None = None,
+        access: AccessContext = "threads.create_run",
+        context: Any = None,
     ) -> AsyncIterator[Pregel]:
         """Like :meth:`get`, and also supports factories that are (async) context managers.
 
@@ -142,7 +160,7 @@ class GraphRegistry:
         if isinstance(entry.target, Pregel):
             yield _bind(entry.target, graph_id, checkpointer, store)
             return
-        produced = await _call_factory(entry.target, config)
+        produced = await _call_factory(entry.target, config, store, access, context)
         if isinstance(produced, AbstractAsyncContextManager):
             async with produced as value:
                 yield _bind(_as_pregel(value, entry.spec), graph_id, checkpointer, store)
@@ -318,52 +336,135 @@ def _warn_if_persistence_attached(graph: Pregel, spec: GraphSpec) -> None:
 def _make_factory(fn: Callable[..., Any], spec: GraphSpec) -> _Factory:
     # Undecorated generator functions are treated as context managers, as their
     # cleanup code after `yield` must run once the run is over.
+    original = fn
     if inspect.isasyncgenfunction(fn):
         fn = asynccontextmanager(fn)
     elif inspect.isgeneratorfunction(fn):
         fn = contextmanager(fn)
     try:
-        signature = inspect.signature(fn)
+        signature = inspect.signature(original)
     except (TypeError, ValueError):
         # Builtins/C callables without a signature: assume the documented one-arg form.
-        return _Factory(fn=fn, takes_config=True)
-    return _Factory(fn=fn, takes_config=_takes_config(signature, spec))
+        return _Factory(fn=fn, config_param="*")
+    return _classify_params(fn, signature, _type_hints(original), spec)
 
 
-def _takes_config(signature: inspect.Signature, spec: GraphSpec) -> bool:
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    # String annotations (`from __future__ import annotations`, or ServerRuntime
+    # imported under TYPE_CHECKING only) resolve against the runtime types too.
+    localns = {"ServerRuntime": ServerRuntime, "RunnableConfig": RunnableConfig}
+    try:
+        return typing.get_type_hints(fn, localns=localns)
+    except Exception:
+        return {}
+
+
+def _is_runtime(annotation: Any) -> bool:
+    """`ServerRuntime`, `ServerRuntime[Ctx]`, its concrete variants, or any of
+    them inside `Annotated[...]`/`Optional[...]`."""
+    if annotation is ServerRuntime:
+        return True
+    if isinstance(annotation, type):
+        return issubclass(annotation, _RUNTIME_CLASSES)
+    if isinstance(annotation, str):
+        return annotation.split("[")[0].strip() == "ServerRuntime"
+    origin = typing.get_origin(annotation)
+    if origin is ServerRuntime:
+        return True
+    return origin is not None and any(_is_runtime(arg) for arg in typing.get_args(annotation))
+
+
+def _classify_params(
+    fn: Callable[..., Any],
+    signature: inspect.Signature,
+    hints: dict[str, Any],
+    spec: GraphSpec,
+) -> _Factory:
+    """Which parameter takes the config and which the ServerRuntime, as LangGraph
+    Server tells them apart: the runtime by its annotation, the config is the other
+    one. Further parameters must have defaults."""
     params = list(signature.parameters.values())
-    positional = [
+    named = [
         p
         for p in params
-        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     ]
-    required = [
-        p
-        for p in params
-        if p.default is inspect.Parameter.empty
-        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    ]
-    if len(required) > 1 or any(p.kind is inspect.Parameter.KEYWORD_ONLY for p in required):
-        names = ", ".join(p.name for p in required)
+    runtime = [p for p in named if _is_runtime(hints.get(p.name, p.annotation))]
+    others = [p for p in named if p not in runtime]
+    required = [p for p in others if p.default is inspect.Parameter.empty]
+    if len(runtime) > 1 or len(required) > 1:
+        names = ", ".join(p.name for p in [*runtime, *required])
         raise GraphLoadError(
-            f"{_label(spec)}: graph factory {spec.import_path} must take no arguments or "
-            f"one (the RunnableConfig), but requires: {names}"
+            f"{_label(spec)}: graph factory {spec.import_path} must take at most a "
+            f"config (RunnableConfig) and a runtime (ServerRuntime), but requires: {names}"
         )
-    has_varargs = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
-    return bool(positional) or has_varargs
+    config_param: str | None = None
+    if required:
+        config_param = required[0].name
+    elif others and others[0].kind is not inspect.Parameter.KEYWORD_ONLY:
+        config_param = others[0].name  # optional first parameter: still the config
+    elif any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        config_param = "*"
+    return _Factory(
+        fn=fn,
+        config_param=config_param,
+        runtime_param=runtime[0].name if runtime else None,
+        positional_only=frozenset(
+            p.name for p in named if p.kind is inspect.Parameter.POSITIONAL_ONLY
+        ),
+    )
 
 
 # --- calling and binding ------------------------------------------------------------
 
 
-async def _call_factory(factory: _Factory, config: dict[str, Any] | None) -> Any:
-    if factory.takes_config:
-        result = factory.fn(_copy_config(config))
-    else:
-        result = factory.fn()
+async def _call_factory(
+    factory: _Factory,
+    config: dict[str, Any] | None,
+    store: BaseStore | None,
+    access: AccessContext,
+    context: Any,
+) -> Any:
+    values: dict[str, Any] = {}
+    if factory.config_param is not None:
+        values[factory.config_param] = _copy_config(config)
+    if factory.runtime_param is not None:
+        values[factory.runtime_param] = server_runtime(access, store, context, config)
+    args = [values.pop(name) for name in list(values) if name in factory.positional_only]
+    if "*" in values:
+        args.append(values.pop("*"))
+    result = factory.fn(*args, **values)
     if inspect.isawaitable(result):
         result = await result
     return result
+
+
+def server_runtime(
+    access: AccessContext, store: BaseStore | None, context: Any, config: dict[str, Any] | None
+) -> Any:
+    """LangGraph Server's ServerRuntime for a factory call: the execution variant
+    (with the run's context) for `threads.create_run`, the read variant otherwise."""
+    user = ((config or {}).get("configurable") or {}).get("langgraph_auth_user")
+    if not isinstance(user, BaseUser):
+        user = None
+    store = store if store is not None else _no_store()
+    if access == "threads.create_run":
+        return _ExecutionRuntime(
+            access_context=access,
+            user=user,
+            store=store,
+            # A shallow copy: the factory may change what it got, the run keeps its own.
+            context=copy.copy(context),
+        )
+    return _ReadRuntime(access_context=access, user=user, store=store)
+
+
+def _no_store() -> BaseStore:
+    # Only a caller without the server's store (a unit test) gets here; the
+    # runtime's `store` is never None, as the SDK's type says.
+    from langgraph.store.memory import InMemoryStore
+
+    return InMemoryStore()
 
 
 def _copy_config(config: dict[str, Any] | None) -> dict[str, Any]:

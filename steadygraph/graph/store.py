@@ -239,7 +239,7 @@ def _load_attr(module: ModuleType, attr: str, module_name: str, where: str) -> A
 
 def _provider_embeddings(embed: str, where: str) -> Embeddings:
     try:
-        from langchain.embeddings import init_embeddings  # type: ignore[import-not-found]
+        from langchain.embeddings import init_embeddings  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         raise ConfigError(
             f"{where}: {embed!r} names a model provider, which needs the `langchain` "

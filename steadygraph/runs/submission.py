@@ -14,6 +14,7 @@ from steadygraph.assistants.lookup import resolve_assistant
 from steadygraph.auth import Filters, authorize, current_caller, visible
 from steadygraph.errors import Conflict, NotFound, Unavailable
 from steadygraph.ids import new_id
+from steadygraph.runs.headers import configurable_headers
 from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.request import RunCreate
 from steadygraph.services import Services
@@ -44,10 +45,13 @@ def run_kwargs(
     assistant: dict[str, Any],
     metadata: dict[str, Any],
     temporary: bool,
+    headers: dict[str, str] | None = None,
 ) -> RunKwargs:
+    """`headers`: the request's headers picked by `http.configurable_headers`."""
     user_config = body.config.model_dump(exclude_none=True) if body.config else {}
     configurable = {
         **(user_config.pop("configurable", None) or {}),
+        **(headers or {}),
         "run_id": run_id,
         "thread_id": thread_id,
         "graph_id": assistant["graph_id"],
@@ -162,6 +166,7 @@ async def submit_run(
             assistant=assistant,
             metadata=metadata,
             temporary=temporary,
+            headers=configurable_headers(ctx.project.http.configurable_headers),
         ).stored(),
         multitask_strategy=body.multitask_strategy,
     )

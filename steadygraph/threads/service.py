@@ -69,7 +69,7 @@ async def create_thread(
     """`thread_id` is the requested id (a new one if None); `body.supersteps`
     are applied as state updates before the thread is returned."""
     thread_id = thread_id or new_id()
-    ttl = body.ttl.model_dump() if body.ttl else None
+    ttl = body.ttl.model_dump() if body.ttl else services.project.default_thread_ttl
     value: dict[str, Any] = {
         "thread_id": thread_id,
         "metadata": dict(body.metadata or {}),

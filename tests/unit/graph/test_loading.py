@@ -78,6 +78,29 @@ GRAPHS_PY = textwrap.dedent(
         return compiled
 
 
+    from langgraph_sdk.runtime import ServerRuntime
+
+
+    async def config_and_runtime(config, runtime: ServerRuntime):
+        calls.append(("both", config["configurable"].get("k"), runtime))
+        return compiled
+
+
+    def runtime_first(runtime: "ServerRuntime[dict]", config):
+        calls.append(("first", config["configurable"].get("k"), runtime))
+        return compiled
+
+
+    @contextlib.asynccontextmanager
+    async def runtime_only(runtime: ServerRuntime):
+        calls.append(("only", runtime))
+        yield compiled
+
+
+    def two_runtimes(a: ServerRuntime, b: ServerRuntime):
+        return compiled
+
+
     class Holder:
         graph = compiled
 
@@ -213,6 +236,37 @@ async def test_context_manager_factory(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
+async def test_factories_get_config_and_server_runtime_as_declared(tmp_path: Path) -> None:
+    from langgraph_sdk.runtime import _ExecutionRuntime, _ReadRuntime
+
+    registry = make_registry(
+        tmp_path,
+        {
+            "both": "./graphs.py:config_and_runtime",
+            "first": "./graphs.py:runtime_first",
+            "only": "./graphs.py:runtime_only",
+        },
+    )
+    store = InMemoryStore()
+    config = {"configurable": {"k": "v"}}
+    await registry.get("both", config, checkpointer=None, store=store, context={"c": 1})
+    await registry.get("first", config, checkpointer=None, store=store, access="threads.read")
+    async with registry.open_graph("only", config, checkpointer=None, access="assistants.read"):
+        pass
+
+    (_, k1, executing), (_, k2, reading), (_, introspecting) = graph_module(registry).calls
+    assert k1 == k2 == "v"
+    assert isinstance(executing, _ExecutionRuntime)
+    assert executing.access_context == "threads.create_run"
+    assert executing.store is store and executing.context == {"c": 1}
+    assert executing.execution_runtime is executing and executing.user is None
+    assert isinstance(reading, _ReadRuntime) and reading.access_context == "threads.read"
+    assert reading.store is store and reading.execution_runtime is None
+    assert introspecting.access_context == "assistants.read"
+    assert introspecting.store is not None  # never None, as the SDK types it
+
+
+@pytest.mark.asyncio
 async def test_open_graph_also_serves_plain_graphs(tmp_path: Path) -> None:
     registry = make_registry(tmp_path, {"g": "./graphs.py:compiled"})
     saver = InMemorySaver()
@@ -248,6 +302,7 @@ def test_dotted_attribute_path(tmp_path: Path) -> None:
             r"\(graphs defined there: compiled, builder\)",
         ),
         ("./graphs.py:two_args", r"graphs\['g'\]: graph factory .* requires: config, other"),
+        ("./graphs.py:two_runtimes", r"graphs\['g'\]: graph factory .* requires: a, b"),
         ("no_such_module_xyz:graph", r"graphs\['g'\]: failed to import no_such_module_xyz: "),
     ],
 )
