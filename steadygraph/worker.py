@@ -7,8 +7,7 @@ import logging
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 
 from steadygraph.activities import (
     CronActivities,
@@ -35,15 +34,15 @@ log = logging.getLogger(__name__)
 WORKFLOWS = [RunWorkflow, ThreadWorkflow, SweepThreadsWorkflow, CronWorkflow]
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """Temporal's workflow sandbox, with the contract passed through: its
-    dataclasses and constants have no state to isolate, and loading them once
-    instead of in every workflow's sandbox saves a module import per run."""
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(
-            "steadygraph.temporal.contract"
-        )
-    )
+def workflow_runner() -> WorkflowRunner:
+    """Workflows run unsandboxed: Temporal's sandbox re-imports the workflow
+    modules into a fresh restricted environment for every workflow execution,
+    which cost more CPU per run than anything a run's workflows do themselves
+    (bench/README.md). Determinism is kept by the code (workflows/ does no
+    I/O, reads no clock and draws no random number except through Temporal's
+    APIs) and checked by replaying live and recorded histories
+    (tests/e2e/test_temporal_history.py)."""
+    return UnsandboxedWorkflowRunner()
 
 
 def load_graphs(settings: Settings) -> GraphRegistry:

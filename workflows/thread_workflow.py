@@ -1,10 +1,13 @@
 """ThreadWorkflow: the one place where a thread's runs are ordered.
 
-Runs reach it through update-with-start (`submit`), so the workflow exists
-exactly while the thread has work. It executes one RunWorkflow child at a
-time, in arrival order, and applies the multitask strategies:
+Runs reach it through signal-with-start (`submit_run`), so the workflow exists
+exactly while the thread has work, and a run is accepted even while no worker
+is alive: the signal is stored by the Temporal server and handled once one is.
+It executes one RunWorkflow child at a time, in arrival order, and applies the
+multitask strategies:
 
-- reject:    the update is refused while a run is waiting or running (HTTP 409);
+- reject:    decided by the API from the database, atomically with storing the
+             run (HTTP 409); a run that reaches this workflow was accepted;
 - enqueue:   the run waits its turn;
 - interrupt: runs waiting or running are cancelled and keep their progress;
 - rollback:  runs waiting or running are cancelled and erased.
@@ -30,6 +33,7 @@ from steadygraph.temporal.contract import (
     BUSY_MESSAGE,
     GRAPH_ID_ATTRIBUTE,
     RUN_ID_ATTRIBUTE,
+    SIGNAL_SUBMIT_RUN,
     THREAD_BUSY,
     THREAD_ID_ATTRIBUTE,
     THREAD_WORKFLOW,
@@ -150,6 +154,29 @@ class ThreadWorkflow:
     def _busy(self) -> bool:
         return self._current is not None or bool(self._queue)
 
+    @workflow.signal(name=SIGNAL_SUBMIT_RUN)
+    async def submit_run(self, request: RunRequest) -> None:
+        """A run the API has stored as pending. Everything that decides the
+        order happens before the first await, so runs keep their arrival order
+        even while the interrupted ones are still being dropped."""
+        strategy = request.multitask_strategy
+        if strategy not in ("interrupt", "rollback"):
+            self._queue.append(request)
+            return
+        dropped, self._queue = self._queue, [request]
+        signal_current = None
+        if self._current is not None:
+            current_id = self._current.run.run_id
+            self._cancelled.setdefault(current_id, strategy)
+            if self._current_started:
+                signal_current = workflow.get_external_workflow_handle(
+                    run_workflow_id(current_id)
+                ).signal(RunWorkflow.cancel, strategy)
+        drops = [self._drop(queued, strategy) for queued in dropped]
+        await asyncio.gather(*drops, *([signal_current] if signal_current else []))
+
+    # Runs arrived by this update (with start) before `submit_run` existed:
+    # kept so that the histories of those threads still replay.
     @workflow.update
     async def submit(self, request: RunRequest) -> None:
         if request.multitask_strategy in ("interrupt", "rollback"):
@@ -162,7 +189,6 @@ class ThreadWorkflow:
 
     @submit.validator
     def _validate_submit(self, request: RunRequest) -> None:
-        # Refused before it is recorded in history: no trace of a rejected run.
         if request.multitask_strategy == "reject" and self._busy():
             raise ApplicationError(BUSY_MESSAGE, type=THREAD_BUSY, non_retryable=True)
 

@@ -5,22 +5,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from steadygraph.assistants.lookup import resolve_assistant
 from steadygraph.auth import Filters, authorize, current_caller, visible
-from steadygraph.errors import Conflict, NotFound, Unavailable
+from steadygraph.errors import NotFound, Unavailable
 from steadygraph.ids import new_id
 from steadygraph.runs.headers import configurable_headers
 from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.request import RunCreate
 from steadygraph.services import Services
 from steadygraph.temporal.contract import (
-    BUSY_MESSAGE,
-    THREAD_BUSY,
+    SIGNAL_SUBMIT_RUN,
     THREAD_ID_ATTRIBUTE,
     RunInput,
     RunRequest,
@@ -143,8 +141,6 @@ async def submit_run(
     thread = await storage.get_thread(thread_id)
     if thread is None:  # deleted in between
         raise NotFound("Thread or assistant not found.")
-    if body.multitask_strategy == "reject" and await storage.active_runs(thread_id):
-        raise Conflict(BUSY_MESSAGE)
 
     run_id = new_id()
     metadata = {
@@ -169,6 +165,9 @@ async def submit_run(
             headers=configurable_headers(ctx.project.http.configurable_headers),
         ).stored(),
         multitask_strategy=body.multitask_strategy,
+        # Decided here, atomically with the insert: the thread's workflow may
+        # not be running, nor any worker alive, when the run is accepted.
+        reject_if_busy=body.multitask_strategy == "reject",
     )
     if run is None:
         raise NotFound("Thread or assistant not found.")
@@ -178,18 +177,11 @@ async def submit_run(
         # Not accepted by the thread's workflow: the run must not exist, nor
         # hold the thread busy.
         await storage.delete_run_record(run_id)
-        if isinstance(exc, WorkflowUpdateFailedError) and _is_busy(exc):
-            raise Conflict(BUSY_MESSAGE) from exc
-        if isinstance(exc, RPCError | WorkflowUpdateFailedError):
+        if isinstance(exc, RPCError):
             log.error("could not hand run %s to Temporal: %s", run_id, exc)
             raise Unavailable(f"Temporal is unavailable: {exc}") from exc
         raise
     return run
-
-
-def _is_busy(exc: WorkflowUpdateFailedError) -> bool:
-    cause = exc.cause
-    return isinstance(cause, ApplicationError) and cause.type == THREAD_BUSY
 
 
 def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
@@ -206,31 +198,41 @@ def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
 
 
 def start_thread_workflow(ctx: Services, thread_id: str) -> WithStartWorkflowOperation:
-    """The with-start half of every update to a thread's workflow: started if
-    the thread has none running, else the running one takes the update."""
+    """The with-start half of an update to a thread's workflow (update_state):
+    started if the thread has none running, else the running one takes it."""
     return WithStartWorkflowOperation(
         ThreadWorkflow.run,
         ThreadInput(thread_id),
         id=thread_workflow_id(thread_id),
         task_queue=ctx.settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(THREAD_ID_ATTRIBUTE, thread_id)]
-        ),
+        search_attributes=_thread_attributes(thread_id),
         static_summary=f"runs of thread {thread_id}",
     )
 
 
+def _thread_attributes(thread_id: str) -> TypedSearchAttributes:
+    return TypedSearchAttributes([SearchAttributePair(THREAD_ID_ATTRIBUTE, thread_id)])
+
+
 async def enqueue_run(ctx: Services, run: dict[str, Any], graph_id: str, body: RunCreate) -> None:
-    """Update-with-start: the thread's workflow is started if it is not running,
-    and accepts (or, under "reject", refuses) the run atomically."""
-    start = start_thread_workflow(ctx, run["thread_id"])
-    await ctx.temporal.execute_update_with_start_workflow(
-        ThreadWorkflow.submit,
-        RunRequest(
-            run=run_input(ctx, run, graph_id),
-            multitask_strategy=body.multitask_strategy,
-            after_seconds=body.after_seconds or 0.0,
-        ),
-        start_workflow_operation=start,
+    """Signal-with-start: the thread's workflow is started if it is not running,
+    and gets the run. The Temporal server stores the signal durably and answers
+    at once: no worker needs to be alive."""
+    thread_id = run["thread_id"]
+    await ctx.temporal.start_workflow(
+        ThreadWorkflow.run,
+        ThreadInput(thread_id),
+        id=thread_workflow_id(thread_id),
+        task_queue=ctx.settings.task_queue,
+        start_signal=SIGNAL_SUBMIT_RUN,
+        start_signal_args=[
+            RunRequest(
+                run=run_input(ctx, run, graph_id),
+                multitask_strategy=body.multitask_strategy,
+                after_seconds=body.after_seconds or 0.0,
+            )
+        ],
+        search_attributes=_thread_attributes(thread_id),
+        static_summary=f"runs of thread {thread_id}",
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from steadygraph.storage.engine import create_engine, migrate
 from steadygraph.storage.facade import Storage
+from steadygraph.storage.runs import ThreadBusyError
 from steadygraph.storage.threads import ACTIVE_RUN_STATUSES, ThreadExistsError
 
 
@@ -20,4 +21,10 @@ async def open_storage(url: str, *, run_migrations: bool = True) -> Storage:
     return Storage(engine)
 
 
-__all__ = ["ACTIVE_RUN_STATUSES", "Storage", "ThreadExistsError", "open_storage"]
+__all__ = [
+    "ACTIVE_RUN_STATUSES",
+    "Storage",
+    "ThreadBusyError",
+    "ThreadExistsError",
+    "open_storage",
+]

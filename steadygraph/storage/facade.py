@@ -145,6 +145,7 @@ class Storage:
         metadata: Mapping[str, Any],
         kwargs: Mapping[str, Any],
         multitask_strategy: str,
+        reject_if_busy: bool = False,
     ) -> dict[str, Any] | None:
         return await self.runs.create(
             run_id=run_id,
@@ -153,6 +154,7 @@ class Storage:
             metadata=metadata,
             kwargs=kwargs,
             multitask_strategy=multitask_strategy,
+            reject_if_busy=reject_if_busy,
         )
 
     async def get_run(self, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:

@@ -11,12 +11,21 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from steadygraph.errors import Conflict
 from steadygraph.storage import run_events as events
 from steadygraph.storage.schema import run_events, runs, threads
 from steadygraph.storage.threads import ACTIVE_RUN_STATUSES, get_in, settle_status
 from steadygraph.storage.timestamps import iso, utcnow
+from steadygraph.temporal.contract import BUSY_MESSAGE
+
+
+class ThreadBusyError(Conflict):
+    """A run with multitask_strategy="reject" on a thread with a pending or running run."""
+
+    def __init__(self) -> None:
+        super().__init__(BUSY_MESSAGE)
 
 
 def run_view(row: Row[Any]) -> dict[str, Any]:
@@ -32,6 +41,15 @@ def run_view(row: Row[Any]) -> dict[str, Any]:
         "updated_at": iso(row.updated_at),
         "langsmith_session_name": None,
     }
+
+
+async def _has_active_run(conn: AsyncConnection, thread_id: str) -> bool:
+    query = (
+        select(runs.c.run_id)
+        .where(runs.c.thread_id == thread_id, runs.c.status.in_(ACTIVE_RUN_STATUSES))
+        .limit(1)
+    )
+    return (await conn.execute(query)).first() is not None
 
 
 class RunRepository:
@@ -117,23 +135,40 @@ class RunRepository:
         metadata: Mapping[str, Any],
         kwargs: Mapping[str, Any],
         multitask_strategy: str,
+        reject_if_busy: bool = False,
     ) -> dict[str, Any] | None:
-        """Insert a pending run and mark its thread busy; None if the thread is gone."""
+        """Insert a pending run and mark its thread busy; None if the thread is gone.
+
+        `reject_if_busy`: raise ThreadBusyError instead when the thread has a
+        pending or running run, decided atomically with the insert.
+        """
         now = utcnow()
         async with self.engine.begin() as conn:
-            thread = await get_in(conn, thread_id)
-            if thread is None:
+            # The write comes first: it takes the thread's row lock (PostgreSQL)
+            # or the database's write lock (SQLite) until commit, so two creates
+            # on one thread never both see it idle.
+            locked = await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id)
+                .values(status="busy", updated_at=now)
+            )
+            if locked.rowcount == 0:
                 return None
+            if reject_if_busy and await _has_active_run(conn, thread_id):
+                raise ThreadBusyError()  # rolls the transaction back
+            thread = await get_in(conn, thread_id)
+            assert thread is not None  # locked above
             thread_metadata = {
                 **thread["metadata"],
                 "graph_id": assistant["graph_id"],
                 "assistant_id": assistant["assistant_id"],
             }
-            await conn.execute(
-                update(threads)
-                .where(threads.c.thread_id == thread_id)
-                .values(status="busy", updated_at=now, metadata=thread_metadata)
-            )
+            if thread_metadata != thread["metadata"]:
+                await conn.execute(
+                    update(threads)
+                    .where(threads.c.thread_id == thread_id)
+                    .values(metadata=thread_metadata)
+                )
             await conn.execute(
                 insert(runs).values(
                     run_id=run_id,

@@ -311,19 +311,35 @@ class ThreadRepository:
         head_with_subgraphs: Mapping[str, Any] | None = None,
     ) -> None:
         """After a super-step: the thread's head state and the states of the
-        checkpoints it wrote, in one transaction."""
+        checkpoints it wrote, in one transaction.
+
+        The head never moves back: an attempt of a step or of prepare_run that
+        Temporal already gave up on (a heartbeat or workflow task that timed
+        out on a starved worker) may still finish, late, with an older head.
+        Checkpoint ids are time-ordered (uuid6), so the newer one wins.
+        """
         now = utcnow()
         async with self.engine.begin() as conn:
+            # Written first: takes the row lock (PostgreSQL) or the write lock
+            # (SQLite) before the stored head is read.
             await conn.execute(
-                update(threads)
-                .where(threads.c.thread_id == thread_id)
-                .values(
-                    state=dict(head),
-                    values=head.get("values"),
-                    state_subgraphs=dict(head_with_subgraphs) if head_with_subgraphs else None,
-                    state_updated_at=now,
-                )
+                update(threads).where(threads.c.thread_id == thread_id).values(state_updated_at=now)
             )
+            stored = (
+                await conn.execute(select(threads.c.state).where(threads.c.thread_id == thread_id))
+            ).scalar_one_or_none()
+            stored_id = (stored or {}).get("checkpoint_id")
+            head_id = head.get("checkpoint_id")
+            if not (stored_id and head_id and head_id < stored_id):
+                await conn.execute(
+                    update(threads)
+                    .where(threads.c.thread_id == thread_id)
+                    .values(
+                        state=dict(head),
+                        values=head.get("values"),
+                        state_subgraphs=dict(head_with_subgraphs) if head_with_subgraphs else None,
+                    )
+                )
             await self.checkpoints.record_in(conn, thread_id, new_states)
 
     async def save_state(self, thread_id: str, state: Mapping[str, Any]) -> None:

@@ -15,9 +15,9 @@ names of the payloads are recorded in every workflow history; renaming one
 breaks the replay of runs already in flight (tests/histories). Python names
 may change freely.
 
-Sandbox-safe: workflow code imports this module inside Temporal's sandbox (the
-worker passes it through), so it holds only dataclasses and constants and
-imports nothing but the standard library and temporalio.
+Deterministic by construction: workflow code imports it (and the replay
+tests load it inside Temporal's sandbox), so it holds only dataclasses and
+constants and imports nothing but the standard library and temporalio.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ CRON_WORKFLOW = "CronWorkflow"
 SWEEP_THREADS_WORKFLOW = "SweepThreadsWorkflow"
 
 THREAD_WORKFLOW_PREFIX = "thread-"
+
+# The signal that hands a run to its thread's ThreadWorkflow (with start): a
+# signal needs no worker, so a run is accepted while none is alive.
+SIGNAL_SUBMIT_RUN = "submit_run"
 
 
 def thread_workflow_id(thread_id: str) -> str:
@@ -84,7 +88,8 @@ NON_RETRYABLE_ERRORS = (
     "EmptyInputError",
     "GraphLoadError",
 )
-# ThreadWorkflow refuses a run under multitask_strategy="reject" (HTTP 409).
+# A run refused under multitask_strategy="reject" (HTTP 409): the API decides
+# from the database; ThreadWorkflow's update `submit` of older histories did.
 THREAD_BUSY = "ThreadBusy"
 BUSY_MESSAGE = (
     "Thread is already running a task. Wait for it to finish or choose a different "
@@ -220,7 +225,8 @@ class WebhookInput:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """A run handed to its thread's ThreadWorkflow (update `submit`, with start)."""
+    """A run handed to its thread's ThreadWorkflow (signal `submit_run`, with
+    start; the update `submit` in histories recorded before it)."""
 
     run: RunInput
     multitask_strategy: str = "enqueue"  # reject | enqueue | interrupt | rollback

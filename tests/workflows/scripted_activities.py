@@ -32,6 +32,7 @@ from steadygraph.temporal.contract import (
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
     ACTIVITY_UPDATE_STATE,
+    SIGNAL_SUBMIT_RUN,
     CancelRequest,
     RunEnd,
     RunInput,
@@ -161,10 +162,13 @@ class ScriptedActivities:
 
 
 @asynccontextmanager
-async def scripted_worker(client: Client) -> AsyncIterator[tuple[str, ScriptedActivities]]:
-    """The real workflows, in the production sandbox, with scripted activities,
-    on a task queue of their own; yields the queue and the activities."""
-    task_queue = f"workflow-test-{uuid.uuid4().hex}"
+async def scripted_worker(
+    client: Client, *, task_queue: str | None = None
+) -> AsyncIterator[tuple[str, ScriptedActivities]]:
+    """The real workflows, in the production runner, with scripted activities,
+    on a task queue of their own (a new one unless given); yields the queue
+    and the activities."""
+    task_queue = task_queue or f"workflow-test-{uuid.uuid4().hex}"
     activities = ScriptedActivities()
     async with Worker(
         client,
@@ -181,7 +185,21 @@ def run_input(run_id: str, thread_id: str, *, step: StepPolicy = FAST_STEPS, **k
 
 
 async def submit(client: Client, task_queue: str, run: RunInput, strategy: str = "enqueue") -> None:
-    """Hand a run to its thread's workflow as the API does: update-with-start."""
+    """Hand a run to its thread's workflow as the API does: signal-with-start."""
+    await client.start_workflow(
+        ThreadWorkflow.run,
+        ThreadInput(run.thread_id),
+        id=thread_workflow_id(run.thread_id),
+        task_queue=task_queue,
+        start_signal=SIGNAL_SUBMIT_RUN,
+        start_signal_args=[RunRequest(run=run, multitask_strategy=strategy)],
+    )
+
+
+async def submit_by_update(
+    client: Client, task_queue: str, run: RunInput, strategy: str = "enqueue"
+) -> None:
+    """Hand a run over as the API did before `submit_run`: update-with-start."""
     start = WithStartWorkflowOperation(
         ThreadWorkflow.run,
         ThreadInput(run.thread_id),

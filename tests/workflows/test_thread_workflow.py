@@ -16,6 +16,7 @@ from scripted_activities import (
     run_input,
     scripted_worker,
     submit,
+    submit_by_update,
 )
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -123,15 +124,42 @@ async def test_enqueued_runs_run_one_after_the_other_in_arrival_order(
     ]
 
 
-async def test_reject_refuses_a_run_while_the_thread_is_busy(client: Client, thread: str) -> None:
+async def test_a_reject_run_that_reached_the_workflow_waits_its_turn(
+    client: Client, thread: str
+) -> None:
+    """The API refuses "reject" from the database; a run the workflow gets was
+    accepted there (its predecessor ended in the database, the workflow has not
+    yet seen it end), so it runs after the one in flight, not never."""
+    async with scripted_worker(client) as (task_queue, activities):
+        running, gate = gated_run(activities, "agent")
+        accepted = plain_run(activities, "agent")
+        await submit(client, task_queue, run_input(running, thread))
+        await wait(activities.scripts[running].stepping)
+        await submit(client, task_queue, run_input(accepted, thread), strategy="reject")
+        assert await handle_of(client, thread).query(ThreadWorkflow.pending_runs) == [
+            running,
+            accepted,
+        ]
+        gate.set()
+        await wait(activities.scripts[accepted].finished)
+
+    assert [end.run_id for end in activities.inputs(ACTIVITY_FINISH_RUN)] == [running, accepted]
+
+
+async def test_the_older_submit_update_still_refuses_reject_while_busy(
+    client: Client, thread: str
+) -> None:
+    """Threads whose workflow began before `submit_run` took runs by update."""
     async with scripted_worker(client) as (task_queue, activities):
         running, gate = gated_run(activities, "agent")
         refused = plain_run(activities, "agent")
-        await submit(client, task_queue, run_input(running, thread))
+        await submit_by_update(client, task_queue, run_input(running, thread))
         await wait(activities.scripts[running].stepping)
 
         with pytest.raises(WorkflowUpdateFailedError) as refusal:
-            await submit(client, task_queue, run_input(refused, thread), strategy="reject")
+            await submit_by_update(
+                client, task_queue, run_input(refused, thread), strategy="reject"
+            )
         cause = refusal.value.cause
         assert isinstance(cause, ApplicationError)
         assert (cause.type, cause.message) == (THREAD_BUSY, BUSY_MESSAGE)
@@ -139,12 +167,26 @@ async def test_reject_refuses_a_run_while_the_thread_is_busy(client: Client, thr
 
         gate.set()
         await until_idle(client, thread)
-        # Once the thread is idle, "reject" accepts.
         accepted = plain_run(activities, "agent")
-        await submit(client, task_queue, run_input(accepted, thread), strategy="reject")
+        await submit_by_update(client, task_queue, run_input(accepted, thread), strategy="reject")
         await wait(activities.scripts[accepted].finished)
 
     assert activities.names(refused) == []
+
+
+async def test_runs_submitted_while_no_worker_is_alive_run_once_one_starts(
+    client: Client, thread: str
+) -> None:
+    """Signal-with-start is stored by the server: it needs no worker."""
+    task_queue = f"workflow-test-{uuid.uuid4().hex}"
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    await asyncio.wait_for(submit(client, task_queue, run_input(first, thread)), 5)
+    await asyncio.wait_for(submit(client, task_queue, run_input(second, thread)), 5)
+    async with scripted_worker(client, task_queue=task_queue) as (_, activities):
+        activities.scripts[first] = linear_run("agent")
+        activities.scripts[second] = linear_run("agent")
+        await wait(activities.scripts[second].finished)
+    assert [end.run_id for end in activities.inputs(ACTIVITY_FINISH_RUN)] == [first, second]
 
 
 async def test_cancelling_a_queued_run_drops_it_without_running_it(
@@ -198,6 +240,27 @@ async def test_interrupt_cancels_the_running_step_then_runs_the_new_run(
     ]
     # The interrupted run stopped in its first step; the next never started.
     assert activities.names(running) == [ACTIVITY_PREPARE_RUN, "agent", ACTIVITY_FINISH_RUN]
+
+
+async def test_rollback_drops_the_queue_and_erases_the_running_run_in_arrival_order(
+    client: Client, thread: str
+) -> None:
+    async with scripted_worker(client) as (task_queue, activities):
+        running, _never_opened = gated_run(activities, "agent")
+        queued = plain_run(activities, "agent")
+        newer = plain_run(activities, "agent")
+        await submit(client, task_queue, run_input(running, thread))
+        await wait(activities.scripts[running].stepping)
+        await submit(client, task_queue, run_input(queued, thread))
+        await submit(client, task_queue, run_input(newer, thread), strategy="rollback")
+        await wait(activities.scripts[newer].finished)
+
+    assert activities.inputs(ACTIVITY_DROP_QUEUED_RUN) == [CancelRequest(queued, "rollback")]
+    ends = activities.inputs(ACTIVITY_FINISH_RUN)
+    assert [(end.run_id, end.status) for end in ends] == [
+        (running, "rollback"),
+        (newer, "success"),
+    ]
 
 
 async def test_a_state_update_waits_for_the_running_run(client: Client, thread: str) -> None:
