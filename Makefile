@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install dev test lint bench clean
+.PHONY: install browser-deps dev test lint bench clean
 
 install: $(STAMP)
 
@@ -20,8 +20,17 @@ $(STAMP): pyproject.toml
 dev: install
 	$(BIN)/steadygraph dev --config examples/langgraph.json $(ARGS)
 
-test: lint
+test: lint browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# tests/browser drives Debian's headless chromium (no browser download works
+# here) and loads the JS SDK pinned by tests/browser/package-lock.json.
+browser-deps: tests/browser/node_modules/.installed-stamp
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+tests/browser/node_modules/.installed-stamp: tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund
+	touch $@
 
 # mypy -p (not a folder path): the linked steadygraph.api/.workflows/.activities
 # are checked as the subpackages they are installed as.
@@ -35,4 +44,4 @@ bench: install
 	$(BIN)/python bench/bench_runs.py --start $(ARGS)
 
 clean:
-	rm -rf $(VENV) .steadygraph .mypy_cache build *.egg-info
+	rm -rf $(VENV) .steadygraph .mypy_cache build *.egg-info tests/browser/node_modules
