@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from steadygraph import __version__
 from steadygraph.api import errors
+from steadygraph.api.body_limit import BodySizeLimit
 from steadygraph.api.routes import (
     a2a,
     assistants,
@@ -72,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for module in (system, assistants, threads, runs, stateless_runs, crons, store_routes):
         app.include_router(module.router)
     app.include_router(thread_storage.router)

@@ -10,6 +10,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+# Offsets are bound as 64-bit integers by SQLite and PostgreSQL; no table holds
+# more rows, so a larger offset could only fail, never page.
+MAX_OFFSET = 2**63 - 1
+# A TTL (in minutes) must still land on a date Python and the databases can
+# hold; a century is far beyond any real retention and far from that edge.
+MAX_TTL_MINUTES = 100 * 366 * 24 * 60
+
 
 class RequestBody(BaseModel):
     model_config = ConfigDict(extra="ignore")

@@ -41,6 +41,7 @@ class Settings:
     step: StepPolicy = field(default_factory=StepPolicy)
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
+    max_body_bytes: int = 10 * 1024 * 1024  # STEADYGRAPH_MAX_BODY_BYTES: larger requests get 413
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -122,6 +123,7 @@ class Environment(BaseSettings):
         None, ge=1, validation_alias="STEADYGRAPH_MAX_CONCURRENT_STEPS"
     )
     ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
+    max_body_bytes: int | None = Field(None, ge=1, validation_alias="STEADYGRAPH_MAX_BODY_BYTES")
 
 
 def _one_line(exc: ValidationError) -> str:

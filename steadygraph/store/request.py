@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from steadygraph.request_body import RequestBody
+from steadygraph.request_body import MAX_OFFSET, MAX_TTL_MINUTES, RequestBody
 
 
 def check_labels(labels: list[str]) -> list[str]:
@@ -38,7 +38,9 @@ class StorePut(RequestBody):
     index: Literal[False] | list[str] | None = Field(
         None, description="null: the store's `fields`; false: not indexed; or field paths."
     )
-    ttl: float | None = Field(None, gt=0, description="Minutes; null uses the store's default.")
+    ttl: float | None = Field(
+        None, gt=0, le=MAX_TTL_MINUTES, description="Minutes; null uses the store's default."
+    )
 
     @field_validator("namespace")
     @classmethod
@@ -69,7 +71,7 @@ class StoreSearch(RequestBody):
     namespace_prefix: list[str] | None = None
     filter: dict[str, Any] | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     query: str | None = None
     refresh_ttl: bool | None = None
 
@@ -84,7 +86,7 @@ class StoreListNamespaces(RequestBody):
     suffix: list[str] | None = None
     max_depth: int | None = Field(None, ge=1)
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     @field_validator("prefix", "suffix")
     @classmethod
