@@ -22,6 +22,7 @@ from steadygraph.api.routes import (
     threads,
 )
 from steadygraph.api.routes import store as store_routes
+from steadygraph.api.url_guard import NoNulInUrl
 from steadygraph.config.project import load_project
 from steadygraph.config.settings import Settings
 from steadygraph.graph.checkpointer import open_checkpointer
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NoNulInUrl)
     for module in (system, assistants, threads, runs, stateless_runs, crons, store_routes):
         app.include_router(module.router)
     app.include_router(thread_storage.router)

@@ -8,6 +8,13 @@ from pydantic import Field, field_validator
 
 from steadygraph.request_body import MAX_OFFSET, MAX_TTL_MINUTES, RequestBody
 
+# LangGraph's PostgreSQL store writes a TTL into SQL as "<seconds> seconds",
+# which PostgreSQL cannot read once Python prints it with an exponent (below
+# 1e-4 s). A thousandth of a minute (60 ms) is far above that and below any use.
+MIN_TTL_MINUTES = 0.001
+# ... and compares namespace depths as PostgreSQL integers.
+MAX_DEPTH = 2**31 - 1
+
 
 def check_labels(labels: list[str]) -> list[str]:
     # LangGraph joins labels with "." when storing them, so a "." inside a label
@@ -39,7 +46,10 @@ class StorePut(RequestBody):
         None, description="null: the store's `fields`; false: not indexed; or field paths."
     )
     ttl: float | None = Field(
-        None, gt=0, le=MAX_TTL_MINUTES, description="Minutes; null uses the store's default."
+        None,
+        ge=MIN_TTL_MINUTES,
+        le=MAX_TTL_MINUTES,
+        description="Minutes; null uses the store's default.",
     )
 
     @field_validator("namespace")
@@ -84,7 +94,7 @@ class StoreSearch(RequestBody):
 class StoreListNamespaces(RequestBody):
     prefix: list[str] | None = None
     suffix: list[str] | None = None
-    max_depth: int | None = Field(None, ge=1)
+    max_depth: int | None = Field(None, ge=1, le=MAX_DEPTH)
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,6 +14,7 @@ from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEnti
 from steadygraph.threads.service import STATE_UPDATE_WAIT_S
 
 UNKNOWN = "5fc20631-47b7-48cd-8aa2-9f2eace9778d"
+JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture
@@ -141,6 +143,13 @@ async def test_history_query_parameters_are_range_checked(http: httpx.AsyncClien
         ("POST", "/store/namespaces", {"offset": HUGE}, "offset"),
         ("POST", "/threads", {"ttl": {"ttl": 1.1663836003919024e308}}, "ttl.ttl"),
         ("PUT", "/store/items", {"namespace": ["a"], "key": "k", "value": {}, "ttl": 1e300}, "ttl"),
+        (
+            "PUT",
+            "/store/items",
+            {"namespace": ["a"], "key": "k", "value": {}, "ttl": 5e-324},
+            "ttl",
+        ),
+        ("POST", "/store/namespaces", {"max_depth": 8589934592}, "max_depth"),
     ],
 )
 async def test_absurd_numbers_in_bodies_are_422_naming_the_field(
@@ -281,3 +290,45 @@ async def test_oversized_bodies_are_413_before_they_are_read(http: httpx.AsyncCl
         "/threads/count", content=fits, headers={"content-type": "application/json"}
     )
     assert response.status_code == 200, response.text
+
+
+async def test_nul_and_unpaired_surrogates_are_stored_as_langgraph_server_stores_them(
+    http: httpx.AsyncClient,
+) -> None:
+    # PostgreSQL holds neither; both backends keep the same replacement text.
+    metadata = {"key\x00": "a\x00b", "lone": "x\ud821y", "pair": "\U0001f600"}
+    stored = {"key\ufffd": "a\ufffdb", "lone": "x?y", "pair": "\U0001f600"}
+    # Escaped as JSON allows (httpx would send the unpaired surrogate raw, and fail).
+    as_json = {"content": json.dumps({"metadata": metadata}), "headers": JSON}
+    response = await http.post("/threads", **as_json)
+    assert response.status_code == 200, response.text
+    thread = response.json()
+    assert thread["metadata"] == stored
+    found = await http.post("/threads/search", **as_json)
+    assert [t["thread_id"] for t in found.json()] == [thread["thread_id"]]
+
+    put = await http.put(
+        "/store/items", json={"namespace": ["nul"], "key": "k\x00", "value": {"v": "\x00"}}
+    )
+    assert put.status_code == 204, put.text
+    item = (await http.get("/store/items", params={"namespace": "nul", "key": "k\ufffd"})).json()
+    assert item["value"] == {"v": "\ufffd"}
+
+    run = await http.post(
+        f"/threads/{thread['thread_id']}/runs/wait",
+        json={"assistant_id": "slow", "input": {"visited": ["\x00"]}},
+    )
+    assert run.status_code == 200, run.text
+    assert run.json()["visited"][0] == "\ufffd"
+
+
+async def test_nul_in_the_url_is_422(http: httpx.AsyncClient) -> None:
+    thread = (await http.post("/threads", json={})).json()
+    for url in (
+        f"/threads/{thread['thread_id']}/state/a%00b",
+        f"/threads/{thread['thread_id']}/history?before=%00",
+        "/store/items?key=%00",
+    ):
+        response = await http.get(url)
+        assert response.status_code == 422, url
+        assert response.json() == {"detail": "The URL must not contain NUL characters"}
