@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from steadygraph import __version__
 from steadygraph.api import errors
 from steadygraph.api.auth import AuthMiddleware, access_notice
+from steadygraph.api.body_limit import BodySizeLimit
 from steadygraph.api.http_layer import install_http_layer
 from steadygraph.api.routes import (
     a2a,
@@ -26,6 +27,7 @@ from steadygraph.api.routes import (
 )
 from steadygraph.api.routes import store as store_routes
 from steadygraph.api.routes import thread_streams as thread_stream_routes
+from steadygraph.api.url_guard import NoNulInUrl
 from steadygraph.auth.loading import load_auth
 from steadygraph.config.project import ProjectConfig, load_project
 from steadygraph.config.settings import Settings
@@ -87,8 +89,11 @@ def create_app(settings: Settings) -> FastAPI:
     )
     errors.install(app)
     # Outermost last: the user's middleware and CORS (install_http_layer) wrap
-    # authentication, so a browser's preflight never needs credentials.
+    # authentication, so a browser's preflight never needs credentials; bad
+    # URLs and oversized bodies are refused before anything reads them.
     app.add_middleware(AuthMiddleware, auth=auth, api_keys=settings.api_keys, router=app.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NoNulInUrl)
     include_routers(app, project)
     install_http_layer(app, project, allow_private_network=settings.allow_private_network)
     return app

@@ -47,9 +47,14 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _service_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    # An auth handler's HTTPException may carry headers (e.g. WWW-Authenticate).
-    headers = getattr(exc, "headers", None)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    # An auth handler's HTTPException may carry headers (e.g. WWW-Authenticate);
+    # a busy thread tells the client when to retry.
+    headers: dict[str, str] = dict(getattr(exc, "headers", None) or {})
+    if exc.retry_after_s is not None:
+        headers["Retry-After"] = str(exc.retry_after_s)
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=exc.status_code, headers=headers or None
+    )
 
 
 def install(app: FastAPI) -> None:

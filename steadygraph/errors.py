@@ -8,9 +8,11 @@ from __future__ import annotations
 class ServiceError(Exception):
     status_code = 400
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, retry_after_s: int | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        # Sent as Retry-After: when the same request may succeed if resent.
+        self.retry_after_s = retry_after_s
 
 
 class NotFound(ServiceError):

@@ -19,6 +19,7 @@ from steadygraph.api.models.assistants import (
 from steadygraph.api.models.common import ERRORS, WITH_UNAVAILABLE
 from steadygraph.assistants import service as assistants
 from steadygraph.assistants.request import (
+    MAX_VERSION,
     AssistantCount,
     AssistantCreate,
     AssistantPatch,
@@ -105,7 +106,9 @@ async def set_latest_version(
     ctx: Ctx,
     assistant_id: str,
     body: AssistantVersionChange | None = Body(None),
-    version: int | None = Query(None, description="Also accepted in the body (as the SDK sends)."),
+    version: int | None = Query(
+        None, ge=1, le=MAX_VERSION, description="Also accepted in the body (as the SDK sends)."
+    ),
 ) -> Any:
     assistant_id = require_uuid(assistant_id, "assistant")
     chosen = body.version if body is not None and body.version is not None else version

@@ -13,6 +13,7 @@ from steadygraph.api.models.common import ERRORS
 from steadygraph.api.models.runs import SSE, Run
 from steadygraph.api.run_view import content_location, disconnect_handler, run_response
 from steadygraph.api.sse import stream_response
+from steadygraph.request_body import MAX_OFFSET
 from steadygraph.runs import service as runs
 from steadygraph.runs.request import CancelAction, RunCreate, RunStatus, StreamMode
 from steadygraph.runs.submission import submit_run
@@ -47,7 +48,7 @@ async def list_runs(
     ctx: Ctx,
     thread_id: str,
     limit: int = Query(10, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     status: RunStatus | None = None,
 ) -> Any:
     found = await runs.list_runs(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from steadygraph.api.deps import Ctx
 from steadygraph.api.errors import require_uuid
@@ -109,6 +109,12 @@ async def post_history(ctx: Ctx, thread_id: str, body: HistoryQuery | None = Bod
 
 
 @router.get("/{thread_id}/history", responses={200: {"model": list[ThreadState]}, **ERRORS})
-async def get_history(ctx: Ctx, thread_id: str, limit: int = 10, before: str | None = None) -> Any:
-    query = HistoryQuery(limit=limit, before=before)
+async def get_history(
+    ctx: Ctx,
+    thread_id: str,
+    limit: int = Query(10, ge=1, le=1000),
+    before: str | None = Query(None, description="A checkpoint id of the thread."),
+) -> Any:
+    # An empty `before` (what a form or a careless client sends) means none.
+    query = HistoryQuery(limit=limit, before=before or None)
     return await threads.history(ctx, require_uuid(thread_id, "thread"), query)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from steadygraph.request_body import RequestBody
+from steadygraph.request_body import MAX_OFFSET, RequestBody
 from steadygraph.runs.request import RunConfig
 
 AssistantField = Literal[
@@ -21,6 +21,10 @@ AssistantField = Literal[
     "metadata",
     "version",
 ]
+
+
+# Versions are 64-bit integers in storage, numbered from 1.
+MAX_VERSION = 2**63 - 1
 
 
 class AssistantCreate(RequestBody):
@@ -48,7 +52,7 @@ class AssistantSearch(RequestBody):
     graph_id: str | None = None
     name: str | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     sort_by: Literal["assistant_id", "created_at", "updated_at", "name", "graph_id"] | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[AssistantField] | None = None
@@ -63,8 +67,8 @@ class AssistantCount(RequestBody):
 class AssistantVersionsSearch(RequestBody):
     metadata: dict[str, Any] | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class AssistantVersionChange(RequestBody):
-    version: int | None = None
+    version: int | None = Field(None, ge=1, le=MAX_VERSION)

@@ -46,6 +46,7 @@ class Settings:
     # Answer Chrome's Private Network Access preflight, so LangGraph Studio (a public
     # site) may call an API on a private address; `steadygraph dev` turns it on.
     allow_private_network: bool = False  # STEADYGRAPH_ALLOW_PRIVATE_NETWORK
+    max_body_bytes: int = 10 * 1024 * 1024  # STEADYGRAPH_MAX_BODY_BYTES: larger requests get 413
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -133,6 +134,7 @@ class Environment(BaseSettings):
     ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
     api_keys: str | None = _env("STEADYGRAPH_API_KEYS")
     allow_private_network: bool | None = _env("STEADYGRAPH_ALLOW_PRIVATE_NETWORK")
+    max_body_bytes: int | None = Field(None, ge=1, validation_alias="STEADYGRAPH_MAX_BODY_BYTES")
 
 
 def _one_line(exc: ValidationError) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from steadygraph.request_body import RequestBody
+from steadygraph.request_body import MAX_OFFSET, RequestBody
 from steadygraph.runs.request import (
     Durability,
     InterruptNodes,
@@ -84,7 +84,7 @@ class CronSearch(RequestBody):
     enabled: bool | None = None
     metadata: dict[str, Any] | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     sort_by: SortBy | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[SelectField] | None = None

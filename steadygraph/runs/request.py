@@ -28,6 +28,11 @@ CancelAction = Literal["interrupt", "rollback"]
 Durability = Literal["sync", "async", "exit"]
 InterruptNodes = Literal["*"] | list[str]
 
+# `after_seconds` becomes a Temporal timer in the thread's workflow; a delay
+# longer than Python's timedelta can hold would wedge that workflow. A year is
+# beyond any real schedule (crons exist for those).
+MAX_DELAY_SECONDS = 366 * 24 * 3600
+
 __all__ = [
     "CancelAction",
     "CheckpointRef",
@@ -69,7 +74,7 @@ class RunCreate(RequestBody):
     feedback_keys: list[str] | None = None
     multitask_strategy: MultitaskStrategy = "enqueue"
     if_not_exists: Literal["create", "reject"] = "reject"
-    after_seconds: float | None = Field(None, ge=0)
+    after_seconds: float | None = Field(None, ge=0, le=MAX_DELAY_SECONDS)
     checkpoint_during: bool | None = None
     durability: Durability | None = None
     # Stateless runs only: delete or keep the thread made for the run.

@@ -25,11 +25,13 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, cast, func, literal, select
+from sqlalchemy import and_, cast, false, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 __all__ = ["contains", "contains_clause"]
+
+_SQLITE_MIN_INT, _SQLITE_MAX_INT = -(2**63), 2**63 - 1
 
 
 def contains(document: Any, wanted: Any) -> bool:
@@ -107,6 +109,12 @@ def _sqlite_scalar(node: _Node, wanted: Any) -> ColumnElement[bool]:
     if isinstance(wanted, bool):
         return node.type == ("true" if wanted else "false")
     if isinstance(wanted, int | float):
+        if isinstance(wanted, int) and not _SQLITE_MIN_INT <= wanted <= _SQLITE_MAX_INT:
+            # SQLite cannot bind it, and reads such a number in stored JSON as a real.
+            try:
+                wanted = float(wanted)
+            except OverflowError:
+                return false()
         return and_(node.type.in_(("integer", "real")), node.atom == wanted)
     if isinstance(wanted, str):
         return and_(node.type == "text", node.atom == wanted)

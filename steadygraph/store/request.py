@@ -6,7 +6,14 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from steadygraph.request_body import RequestBody
+from steadygraph.request_body import MAX_OFFSET, MAX_TTL_MINUTES, RequestBody
+
+# LangGraph's PostgreSQL store writes a TTL into SQL as "<seconds> seconds",
+# which PostgreSQL cannot read once Python prints it with an exponent (below
+# 1e-4 s). A thousandth of a minute (60 ms) is far above that and below any use.
+MIN_TTL_MINUTES = 0.001
+# ... and compares namespace depths as PostgreSQL integers.
+MAX_DEPTH = 2**31 - 1
 
 
 def check_labels(labels: list[str]) -> list[str]:
@@ -38,7 +45,12 @@ class StorePut(RequestBody):
     index: Literal[False] | list[str] | None = Field(
         None, description="null: the store's `fields`; false: not indexed; or field paths."
     )
-    ttl: float | None = Field(None, gt=0, description="Minutes; null uses the store's default.")
+    ttl: float | None = Field(
+        None,
+        ge=MIN_TTL_MINUTES,
+        le=MAX_TTL_MINUTES,
+        description="Minutes; null uses the store's default.",
+    )
 
     @field_validator("namespace")
     @classmethod
@@ -69,7 +81,7 @@ class StoreSearch(RequestBody):
     namespace_prefix: list[str] | None = None
     filter: dict[str, Any] | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     query: str | None = None
     refresh_ttl: bool | None = None
 
@@ -82,9 +94,9 @@ class StoreSearch(RequestBody):
 class StoreListNamespaces(RequestBody):
     prefix: list[str] | None = None
     suffix: list[str] | None = None
-    max_depth: int | None = Field(None, ge=1)
+    max_depth: int | None = Field(None, ge=1, le=MAX_DEPTH)
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     @field_validator("prefix", "suffix")
     @classmethod

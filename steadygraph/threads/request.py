@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from steadygraph.request_body import CheckpointRef, RequestBody
+from steadygraph.request_body import MAX_OFFSET, MAX_TTL_MINUTES, CheckpointRef, RequestBody
 
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 ThreadField = Literal[
@@ -26,7 +26,9 @@ ThreadField = Literal[
 
 class ThreadTTL(RequestBody):
     strategy: Literal["delete", "keep_latest"] = "delete"
-    ttl: float = Field(..., gt=0, description="Minutes from now until the thread is swept.")
+    ttl: float = Field(
+        ..., gt=0, le=MAX_TTL_MINUTES, description="Minutes from now until the thread is swept."
+    )
 
 
 class SuperstepUpdate(RequestBody):
@@ -58,7 +60,7 @@ class ThreadSearch(RequestBody):
     ids: list[str] | None = None
     status: ThreadStatus | None = None
     limit: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     sort_by: Literal["thread_id", "status", "created_at", "updated_at"] | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[ThreadField] | None = None

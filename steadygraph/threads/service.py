@@ -7,12 +7,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import (
+    RPCTimeoutOrCancelledError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
+)
 from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.service import RPCError
 
 from steadygraph.auth import authorize, visible
 from steadygraph.crons.service import delete_thread_crons
-from steadygraph.errors import Conflict, Invalid, NotFound, ServiceError
+from steadygraph.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
 from steadygraph.graph.checkpointer import copy_thread_checkpoints, prune_to_latest
 from steadygraph.graph.serde import empty_state_payload
 from steadygraph.ids import new_id
@@ -33,6 +38,10 @@ from steadygraph.threads.request import (
 from steadygraph.workflows import ThreadWorkflow
 
 _DELETE_WAIT_S = 30.0
+# A state update waits in the thread's workflow for the running run to end; the
+# HTTP request waits this long for it, then answers (the update stays queued).
+STATE_UPDATE_WAIT_S = 10.0
+_RETRY_AFTER_S = 5
 
 
 class BadRequest(ServiceError):
@@ -187,6 +196,11 @@ async def update_thread_state(
     checkpoint_id = body.checkpoint_id or (
         body.checkpoint.checkpoint_id if body.checkpoint else None
     )
+    # LangGraph would fork an unknown checkpoint from an empty state, which then
+    # becomes the thread's state: a typo must not erase what the thread holds.
+    if checkpoint_id and await services.storage.checkpoints.get(thread_id, checkpoint_id) is None:
+        await get_thread(services, thread_id)
+        raise NotFound(f"Checkpoint {checkpoint_id} of thread {thread_id} not found")
     return await update_state(
         services, thread_id, values=body.values, as_node=body.as_node, checkpoint_id=checkpoint_id
     )
@@ -208,12 +222,34 @@ async def update_state(
     if graph_id not in services.project.graphs:
         raise Invalid(f"Graph '{graph_id}' of thread {thread_id} is not served here")
     start = start_thread_workflow(services, thread_id)
+    accepted = False
     try:
-        result = await services.temporal.execute_update_with_start_workflow(
-            ThreadWorkflow.update_state,
-            StateUpdate(thread_id, graph_id, values, as_node, checkpoint_id, supersteps),
-            start_workflow_operation=start,
-        )
+        async with asyncio.timeout(STATE_UPDATE_WAIT_S):
+            update = await services.temporal.start_update_with_start_workflow(
+                ThreadWorkflow.update_state,
+                StateUpdate(thread_id, graph_id, values, as_node, checkpoint_id, supersteps),
+                start_workflow_operation=start,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            )
+            accepted = True
+            result = await update.result()
+    # Temporal's client reports the cancelled call as its own error.
+    except (TimeoutError, RPCTimeoutOrCancelledError) as exc:
+        if accepted:
+            # Recorded by the workflow: it will apply, so resending would apply it twice.
+            raise Conflict(
+                f"Thread {thread_id} is busy with a run: the state update is queued and "
+                "applies when the run ends; do not resend it (read the state to see it)"
+            ) from exc
+        raise Unavailable(
+            f"The workflow of thread {thread_id} did not take the state update within "
+            f"{STATE_UPDATE_WAIT_S:g} s; read the thread's state before resending it",
+            retry_after_s=_RETRY_AFTER_S,
+        ) from exc
+    except RPCError as exc:
+        raise Unavailable(
+            f"Temporal is unavailable: {exc.message}", retry_after_s=_RETRY_AFTER_S
+        ) from exc
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, FailureError) and cause.cause is not None:
