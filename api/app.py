@@ -13,7 +13,7 @@ from steadygraph import __version__
 from steadygraph.api import errors
 from steadygraph.api.auth import AuthMiddleware, access_notice
 from steadygraph.api.body_limit import BodySizeLimit
-from steadygraph.api.http_layer import install_http_layer
+from steadygraph.api.http_layer import install_http_layer, load_user_app
 from steadygraph.api.routes import (
     a2a,
     assistants,
@@ -91,11 +91,21 @@ def create_app(settings: Settings) -> FastAPI:
     # Outermost last: the user's middleware and CORS (install_http_layer) wrap
     # authentication, so a browser's preflight never needs credentials; bad
     # URLs and oversized bodies are refused before anything reads them.
-    app.add_middleware(AuthMiddleware, auth=auth, api_keys=settings.api_keys, router=app.router)
+    user_app = load_user_app(project)  # langgraph.json `http.app`, if any
+    custom_routes = (
+        user_app.routes if user_app and not project.http.enable_custom_route_auth else []
+    )
+    app.add_middleware(
+        AuthMiddleware,
+        auth=auth,
+        api_keys=settings.api_keys,
+        router=app.router,
+        open_routes=custom_routes,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NoNulInUrl)
     include_routers(app, project)
-    install_http_layer(app, project, allow_private_network=settings.allow_private_network)
+    install_http_layer(app, project, user_app, allow_private_network=settings.allow_private_network)
     return app
 
 

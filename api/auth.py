@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Match, Router
+from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from steadygraph.auth.context import Caller, acting_as
@@ -57,8 +57,12 @@ class AuthMiddleware:
         auth: Auth | None,
         api_keys: Sequence[str],
         router: Router,
+        open_routes: Sequence[BaseRoute] = (),
     ) -> None:
         self.app = app
+        # The routes of langgraph.json's `http.app`, unless it sets
+        # `enable_custom_route_auth` (LangGraph Server leaves them open too).
+        self.open_routes = list(open_routes)
         self.auth = auth
         self.api_keys = [key.encode() for key in api_keys]
         self.router = router
@@ -67,7 +71,12 @@ class AuthMiddleware:
         self.declared = set(inspect.signature(handler).parameters) if handler else set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
+        if (
+            scope["type"] not in ("http", "websocket")
+            or scope["path"] in OPEN_PATHS
+            or _is_preflight(scope)
+            or any(route.matches(scope)[0] != Match.NONE for route in self.open_routes)
+        ):
             await self.app(scope, receive, send)
             return
         try:
@@ -181,3 +190,12 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
         if key.lower() == name:
             return value
     return None
+
+
+def _is_preflight(scope: Scope) -> bool:
+    # A browser's CORS preflight carries no credentials; CORS answers it.
+    return (
+        scope["type"] == "http"
+        and scope["method"] == "OPTIONS"
+        and _header(scope, b"access-control-request-method") is not None
+    )

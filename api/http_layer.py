@@ -24,6 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from steadygraph.api.auth import AuthMiddleware
 from steadygraph.config.http import HttpConfig
 from steadygraph.config.project import ConfigError, ProjectConfig
 from steadygraph.runs.headers import REQUEST_HEADERS
@@ -106,12 +107,17 @@ def cors_middleware(http: HttpConfig, *, allow_private_network: bool = False) ->
 
 
 def install_http_layer(
-    app: FastAPI, project: ProjectConfig, *, allow_private_network: bool = False
+    app: FastAPI,
+    project: ProjectConfig,
+    user_app: Starlette | None,
+    *,
+    allow_private_network: bool = False,
 ) -> None:
-    """Wrap the app for browsers and mount `http.app`. The user's middleware stays
-    outermost, as in LangGraph Server; then CORS, which answers preflights before
-    anything else of ours runs."""
-    user_app = load_user_app(project)
+    """Wrap the app for browsers and mount `http.app` (loaded by `load_user_app`).
+    The user's middleware stays outermost, as in LangGraph Server; then CORS,
+    which answers preflights before anything else of ours runs. With
+    `http.middleware_order: "auth_first"`, authentication runs before the
+    user's middleware (CORS still first, so a refusal reaches browsers)."""
     if user_app is not None:
         _merge_user_app(app, user_app)
     ours: list[Middleware] = [
@@ -122,6 +128,10 @@ def install_http_layer(
     ours.insert(0, cors_middleware(project.http, allow_private_network=allow_private_network))
     position = len(user_app.user_middleware) if user_app is not None else 0
     app.user_middleware[position:position] = ours
+    if project.http.middleware_order == "auth_first" and user_app is not None:
+        auth = [m for m in app.user_middleware if m.cls is AuthMiddleware]
+        rest = [m for m in app.user_middleware if m.cls is not AuthMiddleware and m is not ours[0]]
+        app.user_middleware[:] = [ours[0], *auth, *rest]
 
 
 # --- http.app ---------------------------------------------------------------------
