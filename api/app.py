@@ -13,6 +13,7 @@ from steadygraph import __version__
 from steadygraph.api import errors
 from steadygraph.api.auth import AuthMiddleware, access_notice
 from steadygraph.api.http_layer import install_http_layer
+from steadygraph.api.metrics import HttpMetrics
 from steadygraph.api.routes import (
     a2a,
     assistants,
@@ -89,6 +90,8 @@ def create_app(settings: Settings) -> FastAPI:
     # Outermost last: the user's middleware and CORS (install_http_layer) wrap
     # authentication, so a browser's preflight never needs credentials.
     app.add_middleware(AuthMiddleware, auth=auth, api_keys=settings.api_keys, router=app.router)
+    # Around authentication, so refused requests are counted too.
+    app.add_middleware(HttpMetrics)
     include_routers(app, project)
     install_http_layer(app, project, allow_private_network=settings.allow_private_network)
     return app

@@ -46,6 +46,8 @@ class Settings:
     # Answer Chrome's Private Network Access preflight, so LangGraph Studio (a public
     # site) may call an API on a private address; `steadygraph dev` turns it on.
     allow_private_network: bool = False  # STEADYGRAPH_ALLOW_PRIVATE_NETWORK
+    # host:port where the worker serves the Temporal SDK's Prometheus metrics; off if unset.
+    worker_metrics_address: str | None = None  # STEADYGRAPH_WORKER_METRICS_ADDRESS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -133,6 +135,7 @@ class Environment(BaseSettings):
     ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
     api_keys: str | None = _env("STEADYGRAPH_API_KEYS")
     allow_private_network: bool | None = _env("STEADYGRAPH_ALLOW_PRIVATE_NETWORK")
+    worker_metrics_address: str | None = _env("STEADYGRAPH_WORKER_METRICS_ADDRESS")
 
 
 def _one_line(exc: ValidationError) -> str:
