@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +48,7 @@ class Settings:
     allow_private_network: bool = False  # STEADYGRAPH_ALLOW_PRIVATE_NETWORK
     # host:port where the worker serves the Temporal SDK's Prometheus metrics; off if unset.
     worker_metrics_address: str | None = None  # STEADYGRAPH_WORKER_METRICS_ADDRESS
+    log_format: Literal["text", "json"] = "text"  # STEADYGRAPH_LOG_FORMAT
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -136,6 +137,7 @@ class Environment(BaseSettings):
     api_keys: str | None = _env("STEADYGRAPH_API_KEYS")
     allow_private_network: bool | None = _env("STEADYGRAPH_ALLOW_PRIVATE_NETWORK")
     worker_metrics_address: str | None = _env("STEADYGRAPH_WORKER_METRICS_ADDRESS")
+    log_format: Literal["text", "json"] | None = _env("STEADYGRAPH_LOG_FORMAT")
 
 
 def _one_line(exc: ValidationError) -> str:
