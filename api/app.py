@@ -14,6 +14,7 @@ from steadygraph.api import errors
 from steadygraph.api.auth import AuthMiddleware, access_notice
 from steadygraph.api.body_limit import BodySizeLimit
 from steadygraph.api.http_layer import install_http_layer, load_user_app
+from steadygraph.api.metrics import HttpMetrics
 from steadygraph.api.routes import (
     a2a,
     assistants,
@@ -104,6 +105,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NoNulInUrl)
+    # Around authentication and the input guards, so refused requests are counted too.
+    app.add_middleware(HttpMetrics)
     include_routers(app, project)
     install_http_layer(app, project, user_app, allow_private_network=settings.allow_private_network)
     return app

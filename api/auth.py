@@ -8,7 +8,7 @@ Two ways, either or both:
   the arguments it declares; what it returns becomes the caller that services
   authorize (`steadygraph.auth.authorize`) and runs carry.
 
-With both, the API key is checked first. `/ok`, `/info`, `/docs` and
+With both, the API key is checked first. `/ok`, `/info`, `/metrics`, `/docs` and
 `/openapi.json` stay open, as in LangGraph Server.
 """
 
@@ -34,7 +34,11 @@ from steadygraph.config.settings import Settings
 
 log = logging.getLogger(__name__)
 
-OPEN_PATHS = frozenset({"/ok", "/info", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
+# /metrics too: a Prometheus scraper carries no API key (as LangGraph Server's
+# /metrics, it tells counts and timings, no content).
+OPEN_PATHS = frozenset(
+    {"/ok", "/info", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
+)
 
 
 class Unauthenticated(Exception):

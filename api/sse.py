@@ -9,6 +9,7 @@ from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from steadygraph.api.metrics import counted_subscriber
 from steadygraph.runs.results import release_temporary, run_events
 from steadygraph.services import Services
 
@@ -35,7 +36,7 @@ def stream_response(
                 asyncio.get_running_loop().create_task(on_disconnect())
 
     return EventSourceResponse(
-        events(),
+        counted_subscriber("run", events()),
         ping=15,
         headers={"Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"},
     )

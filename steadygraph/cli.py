@@ -23,6 +23,7 @@ from steadygraph.config.project import ConfigError, load_project
 from steadygraph.config.settings import Settings, SettingsError
 from steadygraph.dev.processes import spawn, stop
 from steadygraph.dev.supervisor import WorkerStartFailed, WorkerSupervisor
+from steadygraph.logs import configure_logging
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -107,6 +108,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _serve_api(settings: Settings) -> None:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from steadygraph.api.app import create_app
 
@@ -116,6 +118,8 @@ def _serve_api(settings: Settings) -> None:
         port=settings.port,
         log_level="warning",
         access_log=False,
+        # JSON logs: uvicorn's own lines go through our (JSON) root handler.
+        log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
     )
 
 
@@ -335,13 +339,9 @@ def main(argv: list[str] | None = None) -> None:
     # Python-level handler turns that into SystemExit so `finally` blocks still
     # stop the worker and Temporal.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("temporalio", "alembic", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = _settings(args)
+        configure_logging(settings.log_format)
         if args.command == "migrate":  # needs no langgraph.json
             _migrate(settings)
             return

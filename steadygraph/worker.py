@@ -24,7 +24,7 @@ from steadygraph.graph.postgres_pool import shared_pool
 from steadygraph.graph.store import open_store
 from steadygraph.services import Services
 from steadygraph.storage import open_storage
-from steadygraph.temporal.client import connect, workflow_ui_url
+from steadygraph.temporal.client import connect, metrics_runtime, workflow_ui_url
 from steadygraph.threads.ttl_schedule import ensure_sweep_schedule
 from steadygraph.webhooks.policy import WebhookPolicy
 from steadygraph.workflows import CronWorkflow, RunWorkflow, SweepThreadsWorkflow, ThreadWorkflow
@@ -61,7 +61,7 @@ async def run_worker(
 ) -> None:
     graphs = graphs or load_graphs(settings)
     storage = await open_storage(settings.storage_url)
-    client = client or await connect(settings)
+    client = client or await connect(settings, runtime=metrics_runtime(settings))
     try:
         async with (
             shared_pool(settings) as pool,

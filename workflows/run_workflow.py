@@ -108,6 +108,7 @@ class RunWorkflow:
         if end.status == "skipped":
             return end
         self._status = end.status
+        workflow.set_current_details(f"{end.status} after {self._steps_done} step(s)")
         await workflow.execute_local_activity(
             ACTIVITY_FINISH_RUN,
             RunEnd(end.run_id, end.status, end.error, run.thread_id, run.graph_id),
@@ -211,6 +212,9 @@ class RunWorkflow:
                 emit_initial_values=self._steps_done == 0 and plan.resuming,
             )
             name = step_activity_name(nodes)
+            # Shown in the UI and by `temporal workflow describe` (not recorded
+            # in the history): which nodes this run is in now.
+            workflow.set_current_details(f"step {self._steps_done + 1}: {name}")
             try:
                 result: StepResult = await workflow.execute_activity(
                     name,

@@ -43,6 +43,7 @@ from steadygraph.temporal.contract import (
     StateUpdate,
     StateUpdateResult,
     ThreadInput,
+    run_memo,
     run_workflow_id,
 )
 from steadygraph.workflows.run_workflow import RunWorkflow
@@ -115,6 +116,7 @@ class ThreadWorkflow:
                 # terminated by hand: it records its own ending.
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 static_summary=f"{request.run.graph_id} run on thread {request.run.thread_id}",
+                memo=run_memo(request.run),
             )
             self._current_started = True
             if run_id in self._cancelled:  # cancelled while the child was starting

@@ -1,14 +1,15 @@
-"""Health and server information."""
+"""Health, metrics and server information."""
 
 from __future__ import annotations
 
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from steadygraph.api.deps import Ctx
+from steadygraph.api.metrics import CONTENT_TYPE_LATEST, scrape
 from steadygraph.health import readiness_problems
 
 router = APIRouter(tags=["System"])
@@ -60,3 +61,24 @@ async def info(ctx: Ctx) -> dict[str, Any]:
             "ui_url": ctx.settings.temporal_ui_url,
         },
     }
+
+
+@router.get(
+    "/metrics",
+    summary="System metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}, "application/json": {}}}},
+)
+async def metrics(
+    ctx: Ctx,
+    format: Literal["prometheus", "json"] = Query(
+        "prometheus", description="prometheus (the text exposition format) or json"
+    ),
+) -> Any:
+    totals = await ctx.storage.run_status_totals()
+    if format == "json":
+        by_status = {status: count for status, (count, _, _) in totals.items()}
+        return JSONResponse(
+            {"runs": {"by_status": by_status, "pending": by_status.get("pending", 0)}}
+        )
+    return Response(scrape(totals), media_type=CONTENT_TYPE_LATEST)

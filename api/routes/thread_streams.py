@@ -24,6 +24,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from steadygraph.api.deps import Ctx
 from steadygraph.api.errors import require_uuid
+from steadygraph.api.metrics import counted_subscriber
 from steadygraph.errors import NotFound
 from steadygraph.graph.serde import dumps
 from steadygraph.ids import new_id, parse_uuid
@@ -99,7 +100,7 @@ async def thread_event_stream(ctx: Ctx, thread_id: str, request: Request) -> Any
                 data=dumps(event).decode(), event=event["method"], id=str(event["seq"])
             )
 
-    return EventSourceResponse(events(), ping=_PING_S)
+    return EventSourceResponse(counted_subscriber("thread", events()), ping=_PING_S)
 
 
 @router.websocket("/stream/events")
@@ -217,4 +218,4 @@ async def join_thread_stream(
         async for seq, event, data in join_thread(ctx.storage, thread_id, modes=modes, since=since):
             yield ServerSentEvent(data=data, event=event, id=str(seq))
 
-    return EventSourceResponse(events(), ping=_PING_S)
+    return EventSourceResponse(counted_subscriber("thread", events()), ping=_PING_S)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +47,9 @@ class Settings:
     # site) may call an API on a private address; `steadygraph dev` turns it on.
     allow_private_network: bool = False  # STEADYGRAPH_ALLOW_PRIVATE_NETWORK
     max_body_bytes: int = 10 * 1024 * 1024  # STEADYGRAPH_MAX_BODY_BYTES: larger requests get 413
+    # host:port where the worker serves the Temporal SDK's Prometheus metrics; off if unset.
+    worker_metrics_address: str | None = None  # STEADYGRAPH_WORKER_METRICS_ADDRESS
+    log_format: Literal["text", "json"] = "text"  # STEADYGRAPH_LOG_FORMAT
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -135,6 +138,8 @@ class Environment(BaseSettings):
     api_keys: str | None = _env("STEADYGRAPH_API_KEYS")
     allow_private_network: bool | None = _env("STEADYGRAPH_ALLOW_PRIVATE_NETWORK")
     max_body_bytes: int | None = Field(None, ge=1, validation_alias="STEADYGRAPH_MAX_BODY_BYTES")
+    worker_metrics_address: str | None = _env("STEADYGRAPH_WORKER_METRICS_ADDRESS")
+    log_format: Literal["text", "json"] | None = _env("STEADYGRAPH_LOG_FORMAT")
 
 
 def _one_line(exc: ValidationError) -> str:

@@ -14,24 +14,38 @@ log = logging.getLogger("steadygraph.runs")
 
 def log_run_started(ref: RunRef, attempt: int = 1) -> None:
     retry = f" (attempt {attempt})" if attempt > 1 else ""
-    log.info("run %s started%s: thread=%s graph=%s", ref.run_id, retry, ref.thread_id, ref.graph_id)
+    log.info(
+        "run %s started%s: thread=%s graph=%s",
+        ref.run_id,
+        retry,
+        ref.thread_id,
+        ref.graph_id,
+        extra={"run_id": ref.run_id, "thread_id": ref.thread_id, "graph_id": ref.graph_id},
+    )
 
 
-def _seconds(started: str | None, ended: str | None) -> str:
+def _seconds(started: str | None, ended: str | None) -> float | None:
     if not started or not ended:
-        return "?"
-    elapsed = datetime.fromisoformat(ended) - datetime.fromisoformat(started)
-    return f"{elapsed.total_seconds():.3f}s"
+        return None
+    return (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
 
 
 async def log_run_ended(storage: Storage, end: RunEnd) -> None:
     # A rolled-back run's record is gone, and with it its times.
     times = (None, None) if end.status == "rollback" else await storage.get_run_times(end.run_id)
+    seconds = _seconds(*times)
     log.info(
         "run %s ended: status=%s thread=%s graph=%s duration=%s",
         end.run_id,
         end.status,
         end.thread_id,
         end.graph_id,
-        _seconds(*times),
+        "?" if seconds is None else f"{seconds:.3f}s",
+        extra={
+            "run_id": end.run_id,
+            "thread_id": end.thread_id,
+            "graph_id": end.graph_id,
+            "status": end.status,
+            "duration_s": seconds,
+        },
     )

@@ -194,6 +194,7 @@ def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
         step=ctx.settings.step,
         webhook=bool(kwargs.webhook),
         temporary=kwargs.temporary,
+        metadata_keys=sorted(run.get("metadata") or {}),
     )
 
 

@@ -179,6 +179,9 @@ class Storage:
     async def runs_with_status(self, statuses: list[str]) -> list[dict[str, Any]]:
         return await self.runs.with_status(statuses)
 
+    async def run_status_totals(self) -> dict[str, tuple[int, float, int]]:
+        return await self.runs.status_totals()
+
     async def active_runs(self, thread_id: str) -> list[str]:
         return await self.runs.active_ids(thread_id)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -123,6 +123,22 @@ class RunRepository:
                     )
                 ).scalars()
             )
+
+    async def status_totals(self) -> dict[str, tuple[int, float, int]]:
+        """Per status: how many runs, and the summed seconds and count of those
+        with both a start and an end (what /metrics reports)."""
+        if self.engine.dialect.name == "sqlite":  # datetimes are stored as text
+            elapsed = (func.julianday(runs.c.ended_at) - func.julianday(runs.c.started_at)) * 86400
+        else:
+            elapsed = func.extract("epoch", runs.c.ended_at - runs.c.started_at)
+        query = select(
+            runs.c.status, func.count(), func.sum(elapsed), func.count(elapsed)
+        ).group_by(runs.c.status)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {
+            status: (count, float(seconds or 0), timed) for status, count, seconds, timed in rows
+        }
 
     # -------------------------------------------------------------- writes
 

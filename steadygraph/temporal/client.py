@@ -11,6 +11,7 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from steadygraph.config.settings import Settings
 from steadygraph.temporal.contract import SEARCH_ATTRIBUTES
@@ -18,14 +19,27 @@ from steadygraph.temporal.contract import SEARCH_ATTRIBUTES
 log = logging.getLogger(__name__)
 
 
-async def connect(settings: Settings, address: str | None = None) -> Client:
+async def connect(
+    settings: Settings, address: str | None = None, *, runtime: Runtime | None = None
+) -> Client:
     target = address or settings.temporal_address or "127.0.0.1:7233"
     return await Client.connect(
         target,
         namespace=settings.temporal_namespace,
         api_key=settings.temporal_api_key,
         tls=settings.temporal_tls or bool(settings.temporal_api_key),
+        runtime=runtime,
     )
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """A Temporal SDK runtime serving its metrics (workflow and activity task
+    latencies, slots, polls, ...) for Prometheus at STEADYGRAPH_WORKER_METRICS_ADDRESS;
+    None, the SDK's default runtime, when that is unset."""
+    if not settings.worker_metrics_address:
+        return None
+    prometheus = PrometheusConfig(bind_address=settings.worker_metrics_address)
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
 
 
 async def ensure_search_attributes(client: Client) -> None:

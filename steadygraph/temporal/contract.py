@@ -144,6 +144,9 @@ class RunInput:
     step: StepPolicy = field(default_factory=StepPolicy)
     webhook: bool = False  # deliver the run's webhook once it ends
     temporary: bool = False  # a stateless run: delete its thread once it ends
+    # The names of the run's metadata (not the values, which may be large or
+    # private), shown to operators in the run workflow's memo.
+    metadata_keys: list[str] = field(default_factory=list)
 
 
 # How a cancel leaves a run: "interrupt" keeps its progress, "rollback" erases it.
@@ -290,3 +293,15 @@ class CronFired:
 
     run_id: str
     thread_id: str
+
+
+def run_memo(run: RunInput) -> dict[str, Any]:
+    """What an operator reads on a run's workflow in the Temporal UI and CLI
+    (`temporal workflow describe`): small, and never the run's input."""
+    return {
+        "run_id": run.run_id,
+        "thread_id": run.thread_id,
+        "assistant_id": run.assistant_id,
+        "graph_id": run.graph_id,
+        "metadata_keys": run.metadata_keys,
+    }

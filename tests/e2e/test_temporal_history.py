@@ -9,6 +9,7 @@ from pathlib import Path
 
 from langgraph_sdk import get_client
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
@@ -62,6 +63,31 @@ async def test_runs_are_searchable_by_thread_in_temporal(
             break
         await asyncio.sleep(0.1)
     assert found == [run["run_id"]]
+
+
+async def test_run_workflow_carries_a_memo_and_names_its_step(
+    server_url: str, temporal_server: EmbeddedTemporal
+) -> None:
+    client = get_client(url=server_url)
+    thread = await client.threads.create()
+    run = await client.runs.create(
+        thread["thread_id"], "agent", input=WEATHER, metadata={"user": "u1", "ticket": 7}
+    )
+    await client.runs.join(thread["thread_id"], run["run_id"])
+    temporal = await Client.connect(temporal_server.address)
+    handle = temporal.get_workflow_handle(run["run_id"])
+    memo = await (await handle.describe()).memo()
+    # The names of the run's metadata: ours and those the server adds.
+    assert {"ticket", "user", "graph_id"} <= set(memo.pop("metadata_keys"))
+    assert memo == {
+        "run_id": run["run_id"],
+        "thread_id": thread["thread_id"],
+        "assistant_id": run["assistant_id"],
+        "graph_id": "agent",
+    }
+    # What the UI shows as the run's current details, once it has ended.
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert metadata.current_details == "success after 3 step(s)"
 
 
 async def test_live_history_replays_with_current_workflow_code(

@@ -27,6 +27,8 @@ VARIABLES = {
     "STEADYGRAPH_MAX_CONCURRENT_STEPS": "7",
     "STEADYGRAPH_TTL_SWEEP_INTERVAL": "2.5",
     "STEADYGRAPH_API_KEYS": " old-key, new-key ,,",
+    "STEADYGRAPH_WORKER_METRICS_ADDRESS": "0.0.0.0:9464",
+    "STEADYGRAPH_LOG_FORMAT": "json",
 }
 
 
@@ -62,6 +64,8 @@ def test_every_variable_reaches_its_field(monkeypatch: pytest.MonkeyPatch) -> No
         max_concurrent_steps=7,
         ttl_sweep_s=2.5,
         api_keys=("old-key", "new-key"),
+        worker_metrics_address="0.0.0.0:9464",
+        log_format="json",
     )
 
 
@@ -86,6 +90,7 @@ def test_empty_variables_keep_defaults_and_database_url_falls_back(
         ("STEADYGRAPH_STEP_MAX_ATTEMPTS", "-1"),
         ("STEADYGRAPH_STEP_TIMEOUT", "0"),
         ("TEMPORAL_TLS", "maybe"),
+        ("STEADYGRAPH_LOG_FORMAT", "xml"),
     ],
 )
 def test_unusable_value_names_the_variable(
