@@ -28,11 +28,13 @@ class CronActivities:
         try:
             return await fire_cron(self.services, firing.cron_id)
         except ServiceError as exc:
-            # The error's class name (NotFound, Conflict, Invalid) becomes the
-            # failure type shown on the firing in the Temporal UI.
+            # The error's kind (NotFound, Conflict, Invalid, ...) becomes the
+            # failure type shown on the firing in the Temporal UI; a subclass
+            # (e.g. storage's ThreadBusyError) shows as the kind it is.
+            kind = next(c for c in type(exc).__mro__ if c.__module__ == ServiceError.__module__)
             raise ApplicationError(
                 exc.detail,
                 {"status_code": exc.status_code},
-                type=type(exc).__name__,
+                type=kind.__name__,
                 non_retryable=not isinstance(exc, Unavailable),
             ) from exc

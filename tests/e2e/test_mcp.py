@@ -5,6 +5,7 @@ A tool call is an ordinary run: a Temporal workflow, there to see afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -62,7 +63,11 @@ async def test_call_the_example_agent_is_a_durable_run(
     # The call was a run like any other: its workflow is in Temporal's history.
     run_id = result.meta["steadygraph/run_id"]
     temporal = await TemporalClient.connect(temporal_server.address)
-    described = await temporal.get_workflow_handle(run_id).describe()
+    handle = temporal.get_workflow_handle(run_id)
+    # The answer comes once the run succeeded; its workflow then drops the
+    # stateless run's thread and completes.
+    await asyncio.wait_for(handle.result(), timeout=60)
+    described = await handle.describe()
     assert described.workflow_type == "RunWorkflow"
     assert described.status == WorkflowExecutionStatus.COMPLETED
 
