@@ -21,7 +21,7 @@ dev: install
 	$(BIN)/steadygraph dev --config examples/langgraph.json $(ARGS)
 
 test: lint browser-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 
 # tests/browser drives Debian's headless chromium (no browser download works
 # here) and loads the JS SDK pinned by tests/browser/package-lock.json.

@@ -329,6 +329,20 @@ class RunActivities:
 
         head = await self._head(ref.thread_id)
         input_applied = head is not None and head.metadata.get("run_id") == ref.run_id
+        if input_applied and head is not None and head.metadata.get("source") == "input":
+            # An earlier attempt died between LangGraph's two checkpoints of the
+            # input step: the input is stored (as pending writes) but not yet
+            # applied. Resuming with no input finishes that step, as LangGraph
+            # resumes any interrupted step; the input is never applied twice.
+            await self._run_graph(
+                graph,
+                run,
+                None,
+                config,
+                context,
+                interrupt_before="*",
+                drop_initial_values=False,
+            )
         if run_input is not None and command is None and not input_applied:
             input_config = config
             fork_from = kwargs.fork_checkpoint_id
