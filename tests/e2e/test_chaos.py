@@ -9,6 +9,7 @@ import signal
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from harness import Deployment
 from langgraph_sdk import get_client
 from markers import read_marks
@@ -22,6 +23,9 @@ NODES = ("step1", "step2", "step3")
 # Kill the worker once this many runs have ended (new worker started each time).
 KILL_AFTER_ENDED = (10, 40, 70)
 STEP2_SLEEP_S = 0.5
+
+# Timing-sensitive under load: `make test` runs it alone, after the parallel tests.
+pytestmark = pytest.mark.serial
 
 
 def _starts(marker: Path) -> Counter[str]:

@@ -32,6 +32,9 @@ SLOW_ANSWER_S = 20
 # The whole `st` run, so a hang or a slowdown fails the test instead of the suite.
 FUZZ_BUDGET_S = 210
 
+# Timing-sensitive under load: `make test` runs it alone, after the parallel tests.
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture(scope="module")
 def fuzz_deployment(
