@@ -140,7 +140,9 @@ def test_dev_prints_the_studio_url_and_lets_studio_in(dev_server: DevServer) -> 
     # As `langgraph dev`: LangGraph Studio's URL for this server, and an answer to
     # Chrome's Private Network Access preflight (Studio is a public site).
     studio = f"https://smith.langchain.com/studio/?baseUrl={dev_server.url}"
-    assert f"Studio:       {studio}" in dev_server.read_log()
+    # The whole log: read_log() keeps only its tail, which the worker's start-up
+    # lines may fill.
+    assert f"Studio:       {studio}" in dev_server.log_path.read_text(errors="replace")
     preflight = httpx.options(
         f"{dev_server.url}/threads",
         headers={
