@@ -88,11 +88,11 @@ async def thread_command(ctx: Ctx, thread_id: str, request: Request) -> Any:
 @router.post("/stream/events", responses=SSE)
 async def thread_event_stream(ctx: Ctx, thread_id: str, request: Request) -> Any:
     thread_id = require_uuid(thread_id, "thread")
-    await readable_thread(ctx, thread_id)
     try:
         subscription = Subscription.parse(await _json_body(request))
     except BadSubscription as exc:
         return _bad_request(str(exc))
+    await readable_thread(ctx, thread_id)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         async for event in _matching(ctx, thread_id, subscription):
@@ -205,13 +205,13 @@ async def join_thread_stream(
     last_event_id: str | None = Header(default=None),
 ) -> Any:
     thread_id = require_uuid(thread_id, "thread")
-    await authorized_thread(ctx, thread_id, "read")
     modes = _modes(stream_mode + stream_modes)
     unknown = modes - set(THREAD_STREAM_MODES)
     if unknown:
         return JSONResponse(
             {"detail": f"Invalid stream mode: {sorted(unknown)[0]}"}, status_code=422
         )
+    await authorized_thread(ctx, thread_id, "read")
     since = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
 
     async def events() -> AsyncIterator[ServerSentEvent]:

@@ -7,6 +7,7 @@ long waits or legitimately destroyed data; everything else is sent as generated.
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import schemathesis
@@ -25,6 +26,33 @@ MAX_FUZZ_DELAY_S = 1
 # unknown id instead, so that only bad input could have changed them.
 PROTECTED = frozenset(filter(None, os.environ.get("STEADYGRAPH_FUZZ_PROTECTED", "").split(",")))
 STAND_IN = "9f1b5d6e-0c1a-4c59-9a59-6f0e4f0b7c11"
+
+
+# A thread's own streams stay open for as long as the client listens (a run
+# may start on the thread at any time; the SSE pings every 15 s), so a valid
+# request to one never ends and would stall the fuzzer, whose timeout is per
+# read. A well-formed thread id is sent as an unknown one (404 once the rest of
+# the request passed validation); malformed ids and every other part of the
+# request are sent as generated. tests/e2e/test_thread_streams.py covers these
+# streams with valid input.
+OPEN_ENDED_STREAMS = frozenset(
+    {("GET", "/threads/{thread_id}/stream"), ("POST", "/threads/{thread_id}/stream/events")}
+)
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _bounded_stream(case: Any) -> None:
+    if (case.method.upper(), case.operation.path) not in OPEN_ENDED_STREAMS:
+        return
+    if case.path_parameters and _is_uuid(case.path_parameters.get("thread_id")):
+        case.path_parameters = {**case.path_parameters, "thread_id": STAND_IN}
 
 
 def _shortened_delay(body: Any) -> None:
@@ -47,6 +75,7 @@ def _shielded(value: Any) -> Any:
 @schemathesis.hook
 def before_call(context: Any, case: Any, **kwargs: Any) -> None:
     _shortened_delay(case.body)
+    _bounded_stream(case)
     if case.method.upper() != "GET":
         case.path_parameters = _shielded(case.path_parameters)
         case.query = _shielded(case.query)

@@ -9,6 +9,7 @@ what it finds, system assistants included, which the rest of the suite uses.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -83,6 +84,22 @@ def _delete_crons(http: httpx.Client) -> None:
             http.delete(f"/runs/crons/{cron['cron_id']}")
 
 
+def _slowest_requests(har: Path, count: int = 15) -> str:
+    """What the fuzzer waited for longest (from its HAR report, written as it goes)."""
+    if not har.exists():
+        return "(no HAR report)"
+    try:
+        entries = json.loads(har.read_text())["log"]["entries"]
+    except (ValueError, KeyError):
+        return "(HAR report unreadable)"
+    entries.sort(key=lambda entry: -entry["time"])
+    return "\n".join(
+        f"{entry['time']:.0f} ms {entry['request']['method']} {entry['request']['url'][:120]}"
+        f" -> {entry['response']['status']}"
+        for entry in entries[:count]
+    )
+
+
 def test_fuzzing_the_api_finds_no_server_error_no_hang_and_loses_nothing(
     fuzz_deployment: Deployment, tmp_path: Path
 ) -> None:
@@ -96,6 +113,7 @@ def test_fuzzing_the_api_finds_no_server_error_no_hang_and_loses_nothing(
         ids = (thread["thread_id"], assistant["assistant_id"])
         before = _snapshot(http, *ids)
 
+        har = tmp_path / "requests.har"
         command = [
             str(Path(sys.executable).with_name("st")),
             "run",
@@ -109,6 +127,8 @@ def test_fuzzing_the_api_finds_no_server_error_no_hang_and_loses_nothing(
             f"--request-timeout={SLOW_ANSWER_S + 10}",
             "--generation-database=none",
             "--no-color",
+            "--report=har",
+            f"--report-har-path={har}",
         ]
         env = {
             **os.environ,
@@ -126,7 +146,10 @@ def test_fuzzing_the_api_finds_no_server_error_no_hang_and_loses_nothing(
             )
         except subprocess.TimeoutExpired as exc:
             output = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout
-            pytest.fail(f"fuzzing took over {FUZZ_BUDGET_S} s:\n{(output or '')[-6000:]}")
+            pytest.fail(
+                f"fuzzing took over {FUZZ_BUDGET_S} s:\n{(output or '')[-6000:]}\n"
+                f"slowest requests:\n{_slowest_requests(har)}"
+            )
         finally:
             _delete_crons(http)
         assert fuzz.returncode == 0, f"{fuzz.stdout[-8000:]}\n{fuzz.stderr[-2000:]}"
