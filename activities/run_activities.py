@@ -64,7 +64,11 @@ def _as_activity_error(exc: Exception) -> ApplicationError:
 async def _heartbeating() -> AsyncIterator[None]:
     """Heartbeat while a node runs, so a dead worker is noticed within the
     heartbeat timeout and a cancellation reaches the node promptly."""
-    timeout = activity.info().heartbeat_timeout
+    info = activity.info()
+    if info.is_local:  # a local activity has no heartbeat: its workflow task stands for it
+        yield
+        return
+    timeout = info.heartbeat_timeout
     interval = min(1.0, timeout.total_seconds() / 3) if timeout else 1.0
 
     async def beat() -> None:

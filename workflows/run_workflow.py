@@ -30,6 +30,7 @@ from steadygraph.temporal.contract import (
     RunPlan,
     RunRef,
     StepInput,
+    StepPolicy,
     StepResult,
     WebhookInput,
     step_activity_name,
@@ -216,18 +217,7 @@ class RunWorkflow:
             # in the history): which nodes this run is in now.
             workflow.set_current_details(f"step {self._steps_done + 1}: {name}")
             try:
-                result: StepResult = await workflow.execute_activity(
-                    name,
-                    step,
-                    result_type=StepResult,
-                    start_to_close_timeout=timedelta(seconds=options.timeout_s),
-                    heartbeat_timeout=timedelta(seconds=options.heartbeat_timeout_s),
-                    retry_policy=retry,
-                    # A cancelled run waits until the node has really stopped
-                    # before it is recorded (or rolled back).
-                    cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-                    summary=name,
-                )
+                result = await self._execute_step(name, step, options, retry)
             except (ActivityError, ApplicationError) as exc:
                 self._raise_if_cancelled(exc)
                 return RunEnd(run.run_id, "error", _error_of(exc))
@@ -240,3 +230,30 @@ class RunWorkflow:
             if result.interrupted or _matches(result.ran, plan.interrupt_after):
                 break
         return RunEnd(run.run_id, "success")
+
+    @staticmethod
+    async def _execute_step(
+        name: str, step: StepInput, options: StepPolicy, retry: RetryPolicy
+    ) -> StepResult:
+        # A cancelled run waits until the node has really stopped before it is
+        # recorded (or rolled back): WAIT_CANCELLATION_COMPLETED.
+        if options.local:
+            return await workflow.execute_local_activity(
+                name,
+                step,
+                result_type=StepResult,
+                start_to_close_timeout=timedelta(seconds=options.timeout_s),
+                retry_policy=retry,
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                summary=name,
+            )
+        return await workflow.execute_activity(
+            name,
+            step,
+            result_type=StepResult,
+            start_to_close_timeout=timedelta(seconds=options.timeout_s),
+            heartbeat_timeout=timedelta(seconds=options.heartbeat_timeout_s),
+            retry_policy=retry,
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            summary=name,
+        )

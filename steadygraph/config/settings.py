@@ -37,7 +37,7 @@ class Settings:
     task_queue: str = "steadygraph"  # STEADYGRAPH_TASK_QUEUE
     # Timeouts and retries of each super-step activity; travels with each run.
     # STEADYGRAPH_STEP_MAX_ATTEMPTS, STEADYGRAPH_STEP_RETRY_INTERVAL (initial_interval_s),
-    # STEADYGRAPH_STEP_TIMEOUT, STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT.
+    # STEADYGRAPH_STEP_TIMEOUT, STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT, STEADYGRAPH_STEP_LOCAL.
     step: StepPolicy = field(default_factory=StepPolicy)
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
@@ -131,6 +131,7 @@ class Environment(BaseSettings):
     step_heartbeat_timeout_s: float | None = Field(
         None, gt=0, validation_alias="STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT"
     )
+    step_local: bool | None = _env("STEADYGRAPH_STEP_LOCAL")
     max_concurrent_steps: int | None = Field(
         None, ge=1, validation_alias="STEADYGRAPH_MAX_CONCURRENT_STEPS"
     )

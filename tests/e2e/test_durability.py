@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 from harness import Deployment, DevServer, wait_until
 from langgraph_sdk import get_client
 from markers import read_marks
@@ -17,10 +18,17 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from steadygraph.dev.temporal_server import EmbeddedTemporal
 
 
+@pytest.mark.parametrize("local_steps", [False, True], ids=["activity-steps", "local-steps"])
 async def test_killed_worker_run_finishes_without_rerunning_finished_nodes(
-    temporal_server: EmbeddedTemporal, database_url: str | None, tmp_path: Path
+    temporal_server: EmbeddedTemporal, database_url: str | None, tmp_path: Path, local_steps: bool
 ) -> None:
-    env = {"STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "2"}  # the killed worker is noticed in 2 s
+    # A killed worker is noticed in 2 s (heartbeat), or with local steps when
+    # the workflow task it held times out (10 s); the new worker then replays
+    # the run, and the steps that had settled return what the checkpointer holds.
+    env = {
+        "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "2",
+        "STEADYGRAPH_STEP_LOCAL": "1" if local_steps else "0",
+    }
     if database_url:
         env["STEADYGRAPH_DATABASE_URL"] = database_url
     deployment = Deployment(temporal_server.address, tmp_path / "deploy", extra_env=env).start()
