@@ -45,7 +45,9 @@ RUN groupadd --system --gid 10001 steadygraph \
     && mkdir -p /data && chown steadygraph:steadygraph /data
 
 COPY --from=builder /wheels /tmp/wheels
-RUN pip install /tmp/wheels/*.whl && rm -rf /tmp/wheels
+# With the `otel` extra (tracing stays off until configured); without `embedded`:
+# the image talks to a Temporal cluster and never runs the dev server.
+RUN pip install "$(ls /tmp/wheels/*.whl)[otel]" && rm -rf /tmp/wheels
 
 COPY --from=project / /project/
 # The project's own requirements: the package entries of langgraph.json's

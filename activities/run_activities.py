@@ -47,6 +47,7 @@ from steadygraph.temporal.contract import (
     StepInput,
     StepResult,
 )
+from steadygraph.tracing import langsmith
 
 
 def _as_activity_error(exc: Exception) -> ApplicationError:
@@ -286,11 +287,18 @@ class RunActivities:
             **interrupts,
         }
         try:
-            async with StreamSink.open(self.storage, run["run_id"], requested) as sink:
+            # One LangSmith trace per run, not one per step (steadygraph.tracing.langsmith).
+            async with (
+                langsmith.in_run_trace(run),
+                StreamSink.open(self.storage, run["run_id"], requested) as sink,
+            ):
                 held_end: list[dict[str, Any]] = []
                 if "events" in requested:
                     chunks = _with_events(
-                        graph.astream_events(graph_input, config, version="v2", **options),
+                        langsmith.without_run_parent(
+                            graph.astream_events(graph_input, config, version="v2", **options),
+                            run["run_id"],
+                        ),
                         sink,
                         first_call=not drop_initial_values,
                         held=held_end,
@@ -457,7 +465,8 @@ class RunActivities:
 
     @activity.defn(name=ACTIVITY_FINISH_RUN)
     async def finish_run(self, end: RunEnd) -> None:
-        self._runs.pop(end.run_id, None)
+        cached = self._runs.pop(end.run_id, None)
+        await langsmith.record_run(self.storage, end, cached[0] if cached else None)
         if end.status == "rollback":
             await self._roll_back(end)
             return await log_run_ended(self.storage, end)

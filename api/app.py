@@ -39,6 +39,7 @@ from steadygraph.ids import system_assistant_id
 from steadygraph.services import Services
 from steadygraph.storage import open_storage
 from steadygraph.temporal.client import connect, ensure_search_attributes
+from steadygraph.tracing import instrument_app
 from steadygraph.webhooks.policy import WebhookPolicy
 
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(HttpMetrics)
     include_routers(app, project)
     install_http_layer(app, project, user_app, allow_private_network=settings.allow_private_network)
+    instrument_app(app, settings)  # outermost: a request's span covers all of the above
     return app
 
 

@@ -146,6 +146,11 @@ def _run_worker(settings: Settings, ready_file: Path | None) -> None:
 
 def _child_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
+    if not settings.temporal_connect:
+        # The embedded server (or a plain one): a profile's API key or TLS must not reach
+        # the worker, which reads Temporal's client config from its environment again.
+        env = {k: v for k, v in env.items() if not k.startswith("TEMPORAL_")}
+        env["TEMPORAL_CONFIG_FILE"] = os.devnull
     env.update(
         STEADYGRAPH_CONFIG=str(settings.config_path.resolve()),
         STEADYGRAPH_DATA_DIR=str(settings.data_dir.resolve()),
@@ -238,6 +243,8 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
         settings = settings.with_overrides(
             temporal_address=embedded.address,
             temporal_ui_url=settings.temporal_ui_url or embedded.ui_url,
+            # Plain loopback gRPC: no API key or TLS of a Temporal profile applies.
+            temporal_connect={},
         )
     # A laptop's dev server: LangGraph Studio, a public site, may call it.
     settings = settings.with_overrides(allow_private_network=True)

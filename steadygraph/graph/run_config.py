@@ -6,6 +6,7 @@ from typing import Any
 
 from steadygraph.auth.users import AuthUser
 from steadygraph.runs.kwargs import RunKwargs
+from steadygraph.tracing import node_span_callbacks
 
 
 def graph_config(run: dict[str, Any], assistant: dict[str, Any], attempt: int) -> dict[str, Any]:
@@ -28,6 +29,8 @@ def graph_config(run: dict[str, Any], assistant: dict[str, Any], attempt: int) -
         **(run_config.get("metadata") or {}),
         "run_attempt": attempt,
     }
+    if callbacks := node_span_callbacks():
+        config["callbacks"] = callbacks
     return config
 
 

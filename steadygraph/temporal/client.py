@@ -15,20 +15,26 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from steadygraph.config.settings import Settings
 from steadygraph.temporal.contract import SEARCH_ATTRIBUTES
+from steadygraph.tracing import temporal_interceptors
 
 log = logging.getLogger(__name__)
+
+
+DEFAULT_ADDRESS = "127.0.0.1:7233"
 
 
 async def connect(
     settings: Settings, address: str | None = None, *, runtime: Runtime | None = None
 ) -> Client:
-    target = address or settings.temporal_address or "127.0.0.1:7233"
+    """A client as Temporal's client config describes it (steadygraph.temporal.client_config:
+    API key, TLS client certificate and CA, gRPC metadata), traced when tracing is on;
+    a worker built on it inherits the tracing interceptor."""
     return await Client.connect(
-        target,
+        address or settings.temporal_address or DEFAULT_ADDRESS,
         namespace=settings.temporal_namespace,
-        api_key=settings.temporal_api_key,
-        tls=settings.temporal_tls or bool(settings.temporal_api_key),
         runtime=runtime,
+        interceptors=temporal_interceptors(settings),
+        **settings.temporal_connect,
     )
 
 

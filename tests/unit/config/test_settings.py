@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from temporalio.service import TLSConfig
 
 from steadygraph.config.settings import Settings, SettingsError, StepPolicy
 
@@ -29,12 +30,20 @@ VARIABLES = {
     "STEADYGRAPH_API_KEYS": " old-key, new-key ,,",
     "STEADYGRAPH_WORKER_METRICS_ADDRESS": "0.0.0.0:9464",
     "STEADYGRAPH_LOG_FORMAT": "json",
+    "STEADYGRAPH_OTEL": "1",
 }
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [*VARIABLES, "DATABASE_URL"]:
+    for name in [
+        *VARIABLES,
+        "DATABASE_URL",
+        "TEMPORAL_CONFIG_FILE",
+        "TEMPORAL_PROFILE",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -54,8 +63,7 @@ def test_every_variable_reaches_its_field(monkeypatch: pytest.MonkeyPatch) -> No
         database_url="postgresql://db/steadygraph",
         temporal_address="temporal:7233",
         temporal_namespace="prod",
-        temporal_api_key="key",
-        temporal_tls=True,
+        temporal_connect={"api_key": "key", "tls": TLSConfig()},
         temporal_ui_url="https://ui",
         task_queue="q",
         step=StepPolicy(
@@ -66,6 +74,7 @@ def test_every_variable_reaches_its_field(monkeypatch: pytest.MonkeyPatch) -> No
         api_keys=("old-key", "new-key"),
         worker_metrics_address="0.0.0.0:9464",
         log_format="json",
+        otel=True,
     )
 
 
@@ -108,3 +117,24 @@ def test_cli_overrides_win_and_none_means_not_given(monkeypatch: pytest.MonkeyPa
     settings = Settings.from_env().with_overrides(port=9100, host=None)
 
     assert (settings.port, settings.host) == (9100, "0.0.0.0")
+
+
+def test_an_otlp_endpoint_turns_tracing_on_unless_switched_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+    assert Settings.from_env().otel is True
+    monkeypatch.setenv("STEADYGRAPH_OTEL", "0")
+    assert Settings.from_env().otel is False
+
+
+def test_a_bad_temporal_config_file_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "temporal.toml"
+    config.write_text("[profile.default\naddress = ")
+    monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(config))
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env()
+    message = str(raised.value)
+    assert "\n" not in message and str(config) in message and "TOML parse error" in message
