@@ -16,7 +16,6 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from steadygraph.dev.temporal_server import EmbeddedTemporal
 
-
 LONG_NODE_S = 12  # stands for a node of many minutes: six heartbeat timeouts
 TICKS_BEFORE_KILL = 4  # the node has outlived two heartbeat timeouts when the worker dies
 
