@@ -138,3 +138,22 @@ async def test_a_run_past_its_run_timeout_ends_as_timeout_and_the_next_run_start
     assert (await client.runs.get(thread["thread_id"], queued["run_id"]))["status"] == "success"
     assert Counter(read_marks(next_marker))["last:end"] == 1
     assert (await client.threads.get(thread["thread_id"]))["status"] == "idle"
+
+
+async def test_a_timed_out_run_leaves_its_thread_where_it_stopped(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    client = get_client(url=deployment.url)
+    thread = await client.threads.create()
+    marker = tmp_path / "marks.txt"
+    run = await client.runs.create(
+        thread["thread_id"], "long_node", input={"marker_file": str(marker), "node_s": 30}
+    )
+    await asyncio.wait_for(client.runs.join(thread["thread_id"], run["run_id"]), 60)
+
+    assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "timeout"
+    # As after a cancelled run: `first` is kept, `long` is still due.
+    assert (await client.threads.get(thread["thread_id"]))["status"] == "interrupted"
+    state = await client.threads.get_state(thread["thread_id"])
+    assert state["values"]["visited"] == ["first"]
+    assert state["next"] == ["long"]
