@@ -90,6 +90,11 @@ class RunPolicyConfig(BaseModel):
         default = self.step_policy(base, graph_id)
         return {node: entry.over(default) for node, entry in graph.nodes.items()}
 
+    def unknown_nodes(self, graph_id: str, nodes: list[str]) -> list[str]:
+        """The nodes named under `graph_id` that the graph does not have."""
+        graph = self.graphs.get(graph_id)
+        return [node for node in (graph.nodes if graph else {}) if node not in nodes]
+
     def run_timeout_s(self, default: float | None, graph_id: str) -> float | None:
         graph = self.graphs.get(graph_id)
         if graph is not None and graph.run_timeout_seconds is not None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from steadygraph.config.project import ConfigError, load_project
+from steadygraph.graph.loading import GraphRegistry
 from steadygraph.temporal.contract import StepPolicy, step_policy_of
 
 BASE = StepPolicy(max_attempts=3, initial_interval_s=1, timeout_s=3600, heartbeat_timeout_s=10)
@@ -118,3 +120,31 @@ def test_a_step_of_several_nodes_takes_the_fewest_attempts_and_the_longest_waits
         heartbeat_timeout_s=10,
     )
     assert step_policy_of([], BASE, per_node) == BASE
+
+
+def test_the_worker_names_a_node_entry_its_graph_does_not_have(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    graph = (
+        "from langgraph.graph import StateGraph, START\n"
+        "builder = StateGraph(dict)\n"
+        "builder.add_node('charge', lambda state: state)\n"
+        "builder.add_edge(START, 'charge')\n"
+        "graph = builder.compile()\n"
+    )
+    (tmp_path / "g.py").write_text(graph)
+    config = {
+        "graphs": {"g": "./g.py:graph"},
+        "steadygraph": {"graphs": {"g": {"nodes": {"charge": {}, "chrage": {}}}}},
+    }
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
+    registry = GraphRegistry(load_project(tmp_path / "langgraph.json"))
+
+    with caplog.at_level(logging.WARNING, logger="steadygraph.graph.loading"):
+        registry.load_all()
+
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [
+        "langgraph.json: steadygraph.graphs.g.nodes: graph 'g' has no node 'chrage'; "
+        "its entry applies to nothing (nodes: charge)"
+    ]
