@@ -23,6 +23,7 @@ from temporalio import activity
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
+from steadygraph.activities.graph_loop import GraphLoop, LoopBoundCheckpointer, LoopBoundStore
 from steadygraph.activities.stream_sink import StreamSink, graph_stream_modes
 from steadygraph.graph.checkpointer import delete_run_checkpoints
 from steadygraph.graph.loading import GraphLoadError, GraphRegistry
@@ -64,7 +65,8 @@ def _as_activity_error(exc: Exception) -> ApplicationError:
 @contextlib.asynccontextmanager
 async def _heartbeating() -> AsyncIterator[None]:
     """Heartbeat while a node runs, so a dead worker is noticed within the
-    heartbeat timeout and a cancellation reaches the node promptly."""
+    heartbeat timeout and a cancellation reaches the node promptly. Runs on
+    the worker's loop, which nodes never block (they run on the GraphLoop)."""
     info = activity.info()
     if info.is_local:  # a local activity has no heartbeat: its workflow task stands for it
         yield
@@ -192,11 +194,14 @@ class RunActivities:
         graphs: GraphRegistry,
         checkpointer: BaseCheckpointSaver,
         store: Any = None,
+        graph_loop: GraphLoop | None = None,
     ) -> None:
         self.storage = storage
         self.graphs = graphs
         self.checkpointer = checkpointer
         self.store = store
+        self.graph_loop = graph_loop or GraphLoop()
+        self._bound: tuple[BaseCheckpointSaver, Any] | None = None
         self._runs: OrderedDict[str, tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
 
     async def _load(self, run_id: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
@@ -228,18 +233,28 @@ class RunActivities:
     ) -> AsyncIterator[Any]:
         """The graph, from a factory called as LangGraph Server calls it for
         `access` (a run's execution gets the run's `context`)."""
+        checkpointer, store = self._loop_bound()
         try:
             async with self.graphs.open_graph(
                 graph_id,
                 config,
-                checkpointer=self.checkpointer,
-                store=self.store,
+                checkpointer=checkpointer,
+                store=store,
                 access=access,
                 context=context,
             ) as graph:
                 yield graph
         except GraphLoadError as exc:
             raise _as_activity_error(exc) from exc
+
+    def _loop_bound(self) -> tuple[BaseCheckpointSaver, Any]:
+        """The checkpointer and store as the graph sees them: usable from the
+        graph loop, their I/O still done on the worker's loop that opened them."""
+        if self._bound is None:
+            owner = asyncio.get_running_loop()
+            store = LoopBoundStore(self.store, owner) if self.store is not None else None
+            self._bound = (LoopBoundCheckpointer(self.checkpointer, owner), store)
+        return self._bound
 
     async def _save_state(
         self, graph: Any, config: dict[str, Any], thread_id: str, *, since: str | None
@@ -274,9 +289,13 @@ class RunActivities:
         context: dict[str, Any] | None,
         *,
         drop_initial_values: bool,
+        label: str,
         **interrupts: Any,
     ) -> list[str]:
-        """One `astream` call, streamed to the run's event log; the nodes that ran."""
+        """One `astream` call, streamed to the run's event log; the nodes that ran.
+
+        The graph runs on the graph loop (`label` names it there), the stream
+        is written from the worker's loop."""
         kwargs = RunKwargs.of(run)
         requested = kwargs.stream_mode
         options = {
@@ -296,7 +315,12 @@ class RunActivities:
                 if "events" in requested:
                     chunks = _with_events(
                         langsmith.without_run_parent(
-                            graph.astream_events(graph_input, config, version="v2", **options),
+                            self.graph_loop.stream(
+                                label,
+                                lambda: graph.astream_events(
+                                    graph_input, config, version="v2", **options
+                                ),
+                            ),
                             run["run_id"],
                         ),
                         sink,
@@ -304,7 +328,9 @@ class RunActivities:
                         held=held_end,
                     )
                 else:
-                    chunks = graph.astream(graph_input, config, **options)
+                    chunks = self.graph_loop.stream(
+                        label, lambda: graph.astream(graph_input, config, **options)
+                    )
                 ran = await _stream(
                     chunks,
                     sink,
@@ -354,6 +380,7 @@ class RunActivities:
                 context,
                 interrupt_before="*",
                 drop_initial_values=False,
+                label=f"input of run {ref.run_id}",
             )
         if run_input is not None and command is None and not input_applied:
             input_config = config
@@ -374,6 +401,7 @@ class RunActivities:
                 context,
                 interrupt_before="*",
                 drop_initial_values=False,
+                label=f"input of run {ref.run_id}",
             )
 
         snapshot = await self._save_state(
@@ -438,6 +466,7 @@ class RunActivities:
                     context,
                     interrupt_after="*",
                     drop_initial_values=not step.emit_initial_values,
+                    label=f"{', '.join(step.nodes) or 'resume'} of run {step.run_id}",
                 )
         # else: an earlier attempt finished this step and only its report was
         # lost; the checkpointer already holds the result, so nothing re-runs.

@@ -34,6 +34,7 @@ from steadygraph.temporal.contract import (
     StepResult,
     WebhookInput,
     step_activity_name,
+    step_policy_of,
 )
 
 _BOOKKEEPING_TIMEOUT = timedelta(seconds=60)
@@ -56,6 +57,16 @@ def _matches(nodes: list[str], selected: list[str]) -> bool:
     return "*" in selected or any(node in selected for node in nodes)
 
 
+def _retry_policy(policy: StepPolicy) -> RetryPolicy:
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=policy.initial_interval_s),
+        backoff_coefficient=policy.backoff,
+        maximum_interval=timedelta(seconds=policy.max_interval_s),
+        maximum_attempts=policy.max_attempts,
+        non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
+    )
+
+
 def _error_of(exc: ActivityError | ApplicationError) -> dict[str, str]:
     # A failed local activity surfaces as its ApplicationError itself, a failed
     # regular activity as an ActivityError caused by it.
@@ -75,6 +86,9 @@ class RunWorkflow:
         self._cancel_action: str | None = None
         self._work: asyncio.Task[RunEnd] | None = None
         self._released = False
+        self._timed_out = False
+        # The run's absolute deadline, if it has one (what a continue-as-new carries).
+        self._deadline_s: float | None = None
 
     @workflow.query
     def status(self) -> str:
@@ -98,14 +112,21 @@ class RunWorkflow:
         self._work = asyncio.create_task(self._prepare_and_drive(run))
         if self._cancel_action is not None:  # cancelled before it started
             self._work.cancel()
+        deadline = self._watch_deadline(run)
         try:
             end = await self._work
         except asyncio.CancelledError:
-            # A cancel signal, or a cancellation from Temporal itself (UI,
-            # CLI): the running step has stopped (we wait for that), so the
-            # run can be recorded as interrupted or erased.
+            # A cancel signal, a passed deadline, or a cancellation from
+            # Temporal itself (UI, CLI): the running step has stopped (we wait
+            # for that), so the run can be recorded as interrupted or erased.
             action = self._cancel_action or "interrupt"
-            end = RunEnd(run.run_id, "rollback" if action == "rollback" else "interrupted")
+            if self._timed_out and self._cancel_action is None:
+                end = RunEnd(run.run_id, "timeout")
+            else:
+                end = RunEnd(run.run_id, "rollback" if action == "rollback" else "interrupted")
+        finally:
+            if deadline is not None and not deadline.done():
+                deadline.cancel()
         if end.status == "skipped":
             return end
         self._status = end.status
@@ -147,13 +168,38 @@ class RunWorkflow:
             )
         return end
 
+    def _watch_deadline(self, run: RunInput) -> asyncio.Task[None] | None:
+        """With a run timeout, a durable timer that cancels the run's work
+        when it fires. The deadline is absolute (workflow time), fixed at the
+        first start and carried in `run.deadline_s`, so a continue-as-new
+        keeps it."""
+        if run.run_timeout_s is None and run.deadline_s is None:
+            return None
+        deadline_s = run.deadline_s
+        if deadline_s is None:
+            assert run.run_timeout_s is not None
+            deadline_s = workflow.now().timestamp() + run.run_timeout_s
+        self._deadline_s = deadline_s
+
+        async def expire() -> None:
+            remaining = deadline_s - workflow.now().timestamp()
+            if remaining > 0:
+                await workflow.sleep(remaining, summary="run timeout")
+            self._timed_out = True
+            if self._work is not None and not self._work.done():
+                self._work.cancel()
+
+        return asyncio.create_task(expire())
+
     def _stop_if_cancelled(self) -> None:
-        if self._cancel_action is not None:
+        if self._cancel_action is not None or self._timed_out:
             raise asyncio.CancelledError
 
     def _raise_if_cancelled(self, exc: ActivityError | ApplicationError) -> None:
-        """An activity that ended because the run was cancelled is a cancel, not an error."""
-        if self._cancel_action is not None or isinstance(exc.cause, CancelledError):
+        """An activity that ended because the run was cancelled (or ran out
+        of time) is a cancel, not an error."""
+        stopped = self._cancel_action is not None or self._timed_out
+        if stopped or isinstance(exc.cause, CancelledError):
             raise asyncio.CancelledError from exc
 
     async def _prepare_and_drive(self, run: RunInput) -> RunEnd:
@@ -189,14 +235,6 @@ class RunWorkflow:
         pending_command = plan.has_command
         if plan.interrupted and not pending_command:
             return RunEnd(run.run_id, "success")
-        options = run.step
-        retry = RetryPolicy(
-            initial_interval=timedelta(seconds=options.initial_interval_s),
-            backoff_coefficient=options.backoff,
-            maximum_interval=timedelta(seconds=options.max_interval_s),
-            maximum_attempts=options.max_attempts,
-            non_retryable_error_types=list(NON_RETRYABLE_ERRORS),
-        )
         while nodes or pending_command:
             # A run that starts by resuming goes through the node it stopped
             # before; every other step honours interrupt_before.
@@ -213,11 +251,12 @@ class RunWorkflow:
                 emit_initial_values=self._steps_done == 0 and plan.resuming,
             )
             name = step_activity_name(nodes)
+            policy = step_policy_of(nodes, run.step, run.node_steps)
             # Shown in the UI and by `temporal workflow describe` (not recorded
             # in the history): which nodes this run is in now.
             workflow.set_current_details(f"step {self._steps_done + 1}: {name}")
             try:
-                result = await self._execute_step(name, step, options, retry)
+                result = await self._execute_step(name, step, policy)
             except (ActivityError, ApplicationError) as exc:
                 self._raise_if_cancelled(exc)
                 return RunEnd(run.run_id, "error", _error_of(exc))
@@ -232,18 +271,16 @@ class RunWorkflow:
         return RunEnd(run.run_id, "success")
 
     @staticmethod
-    async def _execute_step(
-        name: str, step: StepInput, options: StepPolicy, retry: RetryPolicy
-    ) -> StepResult:
+    async def _execute_step(name: str, step: StepInput, policy: StepPolicy) -> StepResult:
         # A cancelled run waits until the node has really stopped before it is
         # recorded (or rolled back): WAIT_CANCELLATION_COMPLETED.
-        if options.local:
+        if policy.local:
             return await workflow.execute_local_activity(
                 name,
                 step,
                 result_type=StepResult,
-                start_to_close_timeout=timedelta(seconds=options.timeout_s),
-                retry_policy=retry,
+                start_to_close_timeout=timedelta(seconds=policy.timeout_s),
+                retry_policy=_retry_policy(policy),
                 cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 summary=name,
             )
@@ -251,9 +288,9 @@ class RunWorkflow:
             name,
             step,
             result_type=StepResult,
-            start_to_close_timeout=timedelta(seconds=options.timeout_s),
-            heartbeat_timeout=timedelta(seconds=options.heartbeat_timeout_s),
-            retry_policy=retry,
+            start_to_close_timeout=timedelta(seconds=policy.timeout_s),
+            heartbeat_timeout=timedelta(seconds=policy.heartbeat_timeout_s),
+            retry_policy=_retry_policy(policy),
             cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             summary=name,
         )

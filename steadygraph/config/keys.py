@@ -73,6 +73,8 @@ _SPEC: dict[str, _Node] = {
     "env": _OPEN,
     "dependencies": _OPEN,
     "auth": _OPEN,  # the auth feature checks its own block
+    # Steadygraph's own settings (LangGraph's schema allows extra keys): run_policy.py.
+    "steadygraph": _OPEN,
     "http": _HTTP,
     "store": {
         "index": {"dims": _OPEN, "embed": _OPEN, "fields": _OPEN},

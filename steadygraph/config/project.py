@@ -19,6 +19,8 @@ from steadygraph.config.checkpointer import parse_default_thread_ttl
 from steadygraph.config.errors import ConfigError, json_type
 from steadygraph.config.http import HttpConfig, parse_http
 from steadygraph.config.keys import check_keys
+from steadygraph.config.run_policy import SECTION as RUN_POLICY_SECTION
+from steadygraph.config.run_policy import RunPolicyConfig, parse_run_policy
 
 __all__ = [
     "ConfigError",
@@ -62,6 +64,8 @@ class ProjectConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
     # `checkpointer.ttl`: a new thread's ttl ({"strategy", "ttl"}) unless it has its own.
     default_thread_ttl: dict[str, Any] | None = None
+    # `steadygraph`: step timeouts/retries per graph and node, run timeouts.
+    run_policy: RunPolicyConfig = field(default_factory=RunPolicyConfig)
     # One line per key that is accepted but has no effect here, for start-up to print.
     notices: tuple[str, ...] = ()
 
@@ -86,16 +90,18 @@ def load_project(path: str | Path) -> ProjectConfig:
     # Every key first: a typo stops start-up before it can be silently ignored.
     notices = check_keys(raw, where)
     dependencies, packages = _parse_dependencies(raw.get("dependencies"), base_dir, where)
+    graphs = _parse_graphs(raw.get("graphs"), base_dir, where)
     return ProjectConfig(
         path=config_path,
         base_dir=base_dir,
-        graphs=_parse_graphs(raw.get("graphs"), base_dir, where),
+        graphs=graphs,
         env=_parse_env(raw.get("env"), base_dir, where),
         dependencies=dependencies,
         packages=packages,
         raw=raw,
         http=parse_http(raw.get("http"), where),
         default_thread_ttl=parse_default_thread_ttl(raw.get("checkpointer"), where),
+        run_policy=parse_run_policy(raw.get(RUN_POLICY_SECTION), list(graphs), where),
         notices=tuple(notices),
     )
 

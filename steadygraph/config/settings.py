@@ -43,8 +43,12 @@ class Settings:
     task_queue: str = "steadygraph"  # STEADYGRAPH_TASK_QUEUE
     # Timeouts and retries of each super-step activity; travels with each run.
     # STEADYGRAPH_STEP_MAX_ATTEMPTS, STEADYGRAPH_STEP_RETRY_INTERVAL (initial_interval_s),
+    # STEADYGRAPH_STEP_BACKOFF, STEADYGRAPH_STEP_MAX_RETRY_INTERVAL (max_interval_s),
     # STEADYGRAPH_STEP_TIMEOUT, STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT, STEADYGRAPH_STEP_LOCAL.
+    # langgraph.json's `steadygraph` section lays its values over these.
     step: StepPolicy = field(default_factory=StepPolicy)
+    # The longest a run may take (seconds) before it ends as `timeout`; None: no limit.
+    run_timeout_s: float | None = None  # STEADYGRAPH_RUN_TIMEOUT
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
     # Static keys a request must present as `x-api-key` (several, to rotate one).
@@ -151,11 +155,16 @@ class Environment(BaseSettings):
     step_initial_interval_s: float | None = Field(
         None, gt=0, validation_alias="STEADYGRAPH_STEP_RETRY_INTERVAL"
     )
+    step_backoff: float | None = Field(None, ge=1, validation_alias="STEADYGRAPH_STEP_BACKOFF")
+    step_max_interval_s: float | None = Field(
+        None, gt=0, validation_alias="STEADYGRAPH_STEP_MAX_RETRY_INTERVAL"
+    )
     step_timeout_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_STEP_TIMEOUT")
     step_heartbeat_timeout_s: float | None = Field(
         None, gt=0, validation_alias="STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT"
     )
     step_local: bool | None = _env("STEADYGRAPH_STEP_LOCAL")
+    run_timeout_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_RUN_TIMEOUT")
     max_concurrent_steps: int | None = Field(
         None, ge=1, validation_alias="STEADYGRAPH_MAX_CONCURRENT_STEPS"
     )

@@ -111,6 +111,23 @@ class GraphRegistry:
         entries = {gid: _load_entry(spec) for gid, spec in self.project.graphs.items()}
         self._entries = entries
         self._loaded = True
+        for graph_id, entry in entries.items():
+            if isinstance(entry.target, Pregel):  # a factory's nodes are known only per run
+                self._warn_unknown_policy_nodes(graph_id, list(entry.target.nodes))
+
+    def _warn_unknown_policy_nodes(self, graph_id: str, nodes: list[str]) -> None:
+        # The API cannot check node names (it imports no graph); a misspelt
+        # one would silently keep the graph's step policy.
+        for node in self.project.run_policy.unknown_nodes(graph_id, nodes):
+            logger.warning(
+                "%s: steadygraph.graphs.%s.nodes: graph %r has no node %r; its entry "
+                "applies to nothing (nodes: %s)",
+                self.project.path.name,
+                graph_id,
+                graph_id,
+                node,
+                ", ".join(n for n in nodes if not n.startswith("__")),
+            )
 
     async def get(
         self,

@@ -186,12 +186,15 @@ async def submit_run(
 
 def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
     kwargs = RunKwargs.of(run)
+    policy, base = ctx.project.run_policy, ctx.settings.step
     return RunInput(
         run_id=run["run_id"],
         thread_id=run["thread_id"],
         assistant_id=run["assistant_id"],
         graph_id=graph_id,
-        step=ctx.settings.step,
+        step=policy.step_policy(base, graph_id),
+        node_steps=policy.node_policies(base, graph_id),
+        run_timeout_s=policy.run_timeout_s(ctx.settings.run_timeout_s, graph_id),
         webhook=bool(kwargs.webhook),
         temporary=kwargs.temporary,
         metadata_keys=sorted(run.get("metadata") or {}),

@@ -140,15 +140,46 @@ class StepPolicy:
     local: bool = False
 
 
+def step_policy_of(
+    nodes: list[str], default: StepPolicy, per_node: dict[str, StepPolicy]
+) -> StepPolicy:
+    """The policy of one super-step that runs `nodes` (in parallel, in one
+    activity): long enough for the slowest node, retried no more than the
+    node that allows the fewest attempts (a node that must not run twice
+    keeps its promise), waiting as long between attempts as the most patient."""
+    policies = [per_node.get(node, default) for node in nodes] or [default]
+    if len(policies) == 1:
+        return policies[0]
+    return StepPolicy(
+        max_attempts=min(p.max_attempts for p in policies),
+        initial_interval_s=max(p.initial_interval_s for p in policies),
+        backoff=max(p.backoff for p in policies),
+        max_interval_s=max(p.max_interval_s for p in policies),
+        timeout_s=max(p.timeout_s for p in policies),
+        heartbeat_timeout_s=max(p.heartbeat_timeout_s for p in policies),
+        # Local only if every node is: one long node needs the step to heartbeat.
+        local=all(p.local for p in policies),
+    )
+
+
 @dataclass(frozen=True)
 class RunInput:
-    """Input of RunWorkflow."""
+    """Input of RunWorkflow. Policies are fixed when the run is created (from
+    the settings and langgraph.json then in force), so a deploy mid-run does
+    not change them."""
 
     run_id: str
     thread_id: str
     assistant_id: str
     graph_id: str
     step: StepPolicy = field(default_factory=StepPolicy)
+    # Nodes of this graph with a policy of their own (langgraph.json).
+    node_steps: dict[str, StepPolicy] = field(default_factory=dict)
+    # The longest the run may take from its start; None: no limit.
+    run_timeout_s: float | None = None
+    # When the run must end (seconds since the epoch, workflow time): set by
+    # the workflow at its first start and carried when it continues as new.
+    deadline_s: float | None = None
     webhook: bool = False  # deliver the run's webhook once it ends
     temporary: bool = False  # a stateless run: delete its thread once it ends
     # The names of the run's metadata (not the values, which may be large or

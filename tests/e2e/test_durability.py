@@ -17,6 +17,9 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from steadygraph.dev.temporal_server import EmbeddedTemporal
 
+LONG_NODE_S = 12  # stands for a node of many minutes: six heartbeat timeouts
+TICKS_BEFORE_KILL = 4  # the node has outlived two heartbeat timeouts when the worker dies
+
 
 @pytest.mark.parametrize("local_steps", [False, True], ids=["activity-steps", "local-steps"])
 async def test_killed_worker_run_finishes_without_rerunning_finished_nodes(
@@ -36,29 +39,39 @@ async def test_killed_worker_run_finishes_without_rerunning_finished_nodes(
         client = get_client(url=deployment.url)
         thread = await client.threads.create()
         marker = tmp_path / "marks.txt"
+        # A node much longer than the heartbeat timeout, blocking its event
+        # loop as a long synchronous call would: heartbeats (or, for a local
+        # step, the SDK's workflow-task heartbeats) keep it alive.
         run = await client.runs.create(
-            thread["thread_id"], "slow", input={"marker_file": str(marker), "sleep_s": 3.0}
+            thread["thread_id"],
+            "long_node",
+            input={"marker_file": str(marker), "node_s": LONG_NODE_S, "blocking": True},
         )
-        # SIGKILL the only worker while step2 (the slow node) is running.
+        # SIGKILL the only worker in the middle of the long node.
         await asyncio.to_thread(
-            wait_until, lambda: "step2:start" in read_marks(marker), 30, "step2 to start"
+            wait_until,
+            lambda: read_marks(marker).count("long:tick") >= TICKS_BEFORE_KILL,
+            60,
+            "the long node to run for a while",
         )
         deployment.kill_worker(deployment.workers[0])
-        assert "step2:end" not in read_marks(marker)
+        marks = Counter(read_marks(marker))
+        # Alive past two heartbeat timeouts, not retried, not finished.
+        assert marks["long:start"] == 1 and marks["long:end"] == 0
         assert (await client.runs.get(thread["thread_id"], run["run_id"]))["status"] == "running"
 
         deployment.start_worker()
-        await asyncio.wait_for(client.runs.join(thread["thread_id"], run["run_id"]), 60)
+        await asyncio.wait_for(client.runs.join(thread["thread_id"], run["run_id"]), 90)
 
         finished = await client.runs.get(thread["thread_id"], run["run_id"])
         assert finished["status"] == "success"
         counts = Counter(read_marks(marker))
         # Completed before the kill: ran exactly once. Interrupted: started twice, ended once.
-        assert counts["step1:start"] == 1 and counts["step1:end"] == 1
-        assert counts["step2:start"] == 2 and counts["step2:end"] == 1
-        assert counts["step3:start"] == 1 and counts["step3:end"] == 1
+        assert counts["first:start"] == 1 and counts["first:end"] == 1
+        assert counts["long:start"] == 2 and counts["long:end"] == 1
+        assert counts["last:start"] == 1 and counts["last:end"] == 1
         state = await client.threads.get_state(thread["thread_id"])
-        assert state["values"]["visited"] == ["step1", "step2", "step3"]
+        assert state["values"]["visited"] == ["first", "long", "last"]
         assert (await client.threads.get(thread["thread_id"]))["status"] == "idle"
     finally:
         deployment.stop()
