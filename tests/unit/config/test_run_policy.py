@@ -148,3 +148,23 @@ def test_the_worker_names_a_node_entry_its_graph_does_not_have(
         "langgraph.json: steadygraph.graphs.g.nodes: graph 'g' has no node 'chrage'; "
         "its entry applies to nothing (nodes: charge)"
     ]
+
+
+def test_local_steps_are_chosen_per_graph_and_node_and_a_shared_step_is_local_only_if_all_are(
+    tmp_path: Path,
+) -> None:
+    policy = _project(
+        tmp_path,
+        {
+            "graphs": {
+                "agent": {"step": {"local": True}, "nodes": {"crawl": {"local": False}}},
+            }
+        },
+    ).run_policy
+
+    agent = policy.step_policy(BASE, "agent")
+    per_node = policy.node_policies(BASE, "agent")
+    assert agent.local and not policy.step_policy(BASE, "other").local
+    assert step_policy_of(["agent", "tools"], agent, per_node).local
+    assert not step_policy_of(["crawl"], agent, per_node).local
+    assert not step_policy_of(["agent", "crawl"], agent, per_node).local
