@@ -25,6 +25,7 @@ VARIABLES = {
     "STEADYGRAPH_STEP_TIMEOUT": "60",
     "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "4",
     "STEADYGRAPH_MAX_CONCURRENT_STEPS": "7",
+    "STEADYGRAPH_SHUTDOWN_GRACE": "90",
     "STEADYGRAPH_TTL_SWEEP_INTERVAL": "2.5",
     "STEADYGRAPH_API_KEYS": " old-key, new-key ,,",
     "STEADYGRAPH_WORKER_METRICS_ADDRESS": "0.0.0.0:9464",
@@ -62,6 +63,7 @@ def test_every_variable_reaches_its_field(monkeypatch: pytest.MonkeyPatch) -> No
             max_attempts=5, initial_interval_s=0.5, timeout_s=60.0, heartbeat_timeout_s=4.0
         ),
         max_concurrent_steps=7,
+        shutdown_grace_s=90.0,
         ttl_sweep_s=2.5,
         api_keys=("old-key", "new-key"),
         worker_metrics_address="0.0.0.0:9464",
@@ -89,6 +91,7 @@ def test_empty_variables_keep_defaults_and_database_url_falls_back(
         ("STEADYGRAPH_PORT", "70000"),
         ("STEADYGRAPH_STEP_MAX_ATTEMPTS", "-1"),
         ("STEADYGRAPH_STEP_TIMEOUT", "0"),
+        ("STEADYGRAPH_SHUTDOWN_GRACE", "-1"),
         ("TEMPORAL_TLS", "maybe"),
         ("STEADYGRAPH_LOG_FORMAT", "xml"),
     ],
