@@ -25,9 +25,9 @@ _SHUTDOWN_GRACE_S = 5.0
 def event_stream(
     content: AsyncIterator[Any], shutdown: anyio.Event | None = None, **options: Any
 ) -> EventSourceResponse:
-    """An SSE response that ends cleanly when the server shuts down (SIGTERM):
-    the client reads a complete response and may join the run elsewhere, rather
-    than a connection cut mid-body. `shutdown` is set when that happens."""
+    """An SSE response that ends cleanly when the server shuts down (SIGTERM), a
+    complete response rather than a connection cut mid-body. `shutdown` is set
+    when that happens."""
     shutdown = shutdown or anyio.Event()
     return EventSourceResponse(
         until_set(content, shutdown),
@@ -109,9 +109,17 @@ def stream_response(
                 # shuts down is not a client leaving: the run goes on.
                 asyncio.get_running_loop().create_task(on_disconnect())
 
+    run_path = f"/threads/{run['thread_id']}/runs/{run['run_id']}"
     return event_stream(
         counted_subscriber("run", events()),
         shutdown,
         ping=15,
-        headers={"Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"},
+        headers={
+            "Content-Location": run_path,
+            # Where to resume: a stream that ends (or drops) before the run has
+            # ended is rejoined by the SDK there, with the Last-Event-ID it saw,
+            # so a client behind a load balancer moves to another API replica
+            # when this one shuts down.
+            "Location": f"{run_path}/stream",
+        },
     )

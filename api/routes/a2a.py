@@ -9,12 +9,11 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from sse_starlette import ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from steadygraph.a2a.card import card_for
 from steadygraph.a2a.server import Stream, handle_post
 from steadygraph.api.deps import Ctx
-from steadygraph.api.sse import event_stream
 
 router = APIRouter(tags=["A2A"])
 
@@ -24,7 +23,7 @@ async def post_a2a(ctx: Ctx, assistant_id: str, request: Request) -> Response:
         ctx, assistant_id, await request.body(), request.headers.get("accept")
     )
     if isinstance(reply, Stream):
-        return event_stream(_sse(reply), ping=15)
+        return EventSourceResponse(_sse(reply), ping=15)
     if reply.body is None:
         return Response(status_code=reply.status)
     return JSONResponse(reply.body, status_code=reply.status)

@@ -20,12 +20,11 @@ from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
-from sse_starlette import ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from steadygraph.api.deps import Ctx
 from steadygraph.api.errors import require_uuid
 from steadygraph.api.metrics import counted_subscriber
-from steadygraph.api.sse import event_stream
 from steadygraph.errors import NotFound
 from steadygraph.graph.serde import dumps
 from steadygraph.ids import new_id, parse_uuid
@@ -101,7 +100,7 @@ async def thread_event_stream(ctx: Ctx, thread_id: str, request: Request) -> Any
                 data=dumps(event).decode(), event=event["method"], id=str(event["seq"])
             )
 
-    return event_stream(counted_subscriber("thread", events()), ping=_PING_S)
+    return EventSourceResponse(counted_subscriber("thread", events()), ping=_PING_S)
 
 
 @router.websocket("/stream/events")
@@ -219,4 +218,4 @@ async def join_thread_stream(
         async for seq, event, data in join_thread(ctx.storage, thread_id, modes=modes, since=since):
             yield ServerSentEvent(data=data, event=event, id=str(seq))
 
-    return event_stream(counted_subscriber("thread", events()), ping=_PING_S)
+    return EventSourceResponse(counted_subscriber("thread", events()), ping=_PING_S)

@@ -9,13 +9,14 @@ import asyncio
 import signal
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from harness import Deployment, DevServer, wait_until
 from langgraph_sdk import get_client
 from markers import read_marks
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
-from tests_support import slow_input, wait_for_mark
+from tests_support import Balancer, slow_input, wait_for_mark
 
 from steadygraph.dev.temporal_server import EmbeddedTemporal
 from steadygraph.worker_shutdown import WORKER_SHUTDOWN
@@ -125,39 +126,46 @@ async def test_a_node_outlasting_the_grace_is_handed_back_and_run_by_another_wor
         deployment.stop()
 
 
-async def test_sigterm_ends_an_api_s_open_run_stream_and_the_run_still_completes(
+async def test_sigterm_ends_an_api_s_open_run_stream_and_the_client_resumes_on_another(
     temporal_server: EmbeddedTemporal, database_url: str | None, tmp_path: Path
 ) -> None:
     deployment = _deployment(temporal_server, database_url, tmp_path / "deploy", 30).start()
     try:
-        other_url = deployment.start_api_replica()
-        client = get_client(url=deployment.url)
-        thread_id = (await client.threads.create())["thread_id"]
-        marker = tmp_path / "marks.txt"
-        events: list[str] = []
+        deployment.start_api_replica()
+        first, second = (int(url.rsplit(":", 1)[1]) for url in deployment.api_urls)
+        async with Balancer([first]) as balancer:
+            client = get_client(url=balancer.url)
+            thread_id = (await client.threads.create())["thread_id"]
+            marker = tmp_path / "marks.txt"
+            events: list[tuple[str, Any]] = []
 
-        async def stream() -> None:
-            async for part in client.runs.stream(
-                thread_id, "slow", input=slow_input(marker, 3.0), stream_mode="updates"
-            ):
-                events.append(part.event)
+            async def stream() -> None:
+                async for part in client.runs.stream(
+                    thread_id, "slow", input=slow_input(marker, 3.0), stream_mode="updates"
+                ):
+                    events.append((part.event, part.data))
 
-        streaming = asyncio.create_task(stream())
-        await wait_for_mark(marker, "step2:start")
-        code = await asyncio.to_thread(deployment.kill_api, deployment.url, signal.SIGTERM)
-        # The stream ends: no hang (the bound only turns a hang into a failure).
-        await asyncio.wait_for(streaming, 60)
+            streaming = asyncio.create_task(stream())
+            await wait_for_mark(marker, "step2:start")
+            # A rollout: the balancer sends new connections to the other API,
+            # then the first one is stopped while its stream is open.
+            balancer.targets = [second]
+            code = await asyncio.to_thread(deployment.kill_api, deployment.url, signal.SIGTERM)
+            # The first API's stream ended; the SDK resumed it through the
+            # balancer on the second, from the last event it had (the bound only
+            # turns a hang into a failure).
+            await asyncio.wait_for(streaming, 120)
         assert code == 0
-        assert events[0] == "metadata"
-        assert "API stopped" in _log(deployment, "api")
-        assert "Traceback" not in _log(deployment, "api")
+        log = _log(deployment, "api")
+        assert "API stopped" in log and "Traceback" not in log
+        assert "ASGI callable returned without completing response" not in log
 
-        # The run never depended on that API: through the other one it completes.
-        other = get_client(url=other_url)
-        runs = await other.runs.list(thread_id)
-        assert len(runs) == 1
-        await asyncio.wait_for(other.runs.join(thread_id, runs[0]["run_id"]), 120)
-        assert (await other.runs.get(thread_id, runs[0]["run_id"]))["status"] == "success"
+        # Every event once, in order, though two APIs served them.
+        assert [event for event, _ in events] == ["metadata"] + ["updates"] * len(NODES)
+        assert [next(iter(data)) for event, data in events if event == "updates"] == list(NODES)
+        other = get_client(url=deployment.api_urls[0])
+        run_id = events[0][1]["run_id"]
+        assert (await other.runs.get(thread_id, run_id))["status"] == "success"
         state = await other.threads.get_state(thread_id)
         assert state["values"]["visited"] == list(NODES)
     finally:

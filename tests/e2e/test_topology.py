@@ -130,7 +130,7 @@ async def test_two_apis_and_three_workers_on_postgres_lose_nothing_to_three_kill
     with fresh_postgres_database() as database_url:
         env = {
             "STEADYGRAPH_DATABASE_URL": database_url,
-            "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "2",  # a killed worker is noticed in 2 s
+            "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "3",  # a killed worker is noticed in 3 s
         }
         deployment = Deployment(temporal_server.address, tmp_path / "deploy", extra_env=env)
         try:
