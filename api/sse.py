@@ -58,12 +58,12 @@ async def until_set(events: AsyncIterator[T], stop: anyio.Event) -> AsyncIterato
 
     reader = asyncio.ensure_future(pump())
     stopped = asyncio.ensure_future(stop.wait())
+    following: asyncio.Future[Any] | None = None
     try:
         while True:
             following = asyncio.ensure_future(items.get())
             await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if not following.done():
-                following.cancel()
                 return
             item = following.result()
             if item is _END:
@@ -73,6 +73,8 @@ async def until_set(events: AsyncIterator[T], stop: anyio.Event) -> AsyncIterato
             yield item
     finally:
         stopped.cancel()
+        if following is not None:
+            following.cancel()
         # Not awaited: a cancelled response (the client left) may not await
         # again; the reader's own clean-up runs in its task.
         reader.cancel()
