@@ -4,14 +4,87 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from steadygraph.api.metrics import counted_subscriber
 from steadygraph.runs.results import release_temporary, run_events
 from steadygraph.services import Services
+
+T = TypeVar("T")
+_END = object()
+# How long a stream has, once the server shuts down, to end by itself before
+# sse-starlette cuts it (it ends as soon as the next event is not ready).
+_SHUTDOWN_GRACE_S = 5.0
+
+
+def event_stream(
+    content: AsyncIterator[Any], shutdown: anyio.Event | None = None, **options: Any
+) -> EventSourceResponse:
+    """An SSE response that ends cleanly when the server shuts down (SIGTERM), a
+    complete response rather than a connection cut mid-body. `shutdown` is set
+    when that happens."""
+    shutdown = shutdown or anyio.Event()
+    return EventSourceResponse(
+        until_set(content, shutdown),
+        shutdown_event=shutdown,
+        shutdown_grace_period=_SHUTDOWN_GRACE_S,
+        **options,
+    )
+
+
+async def until_set(events: AsyncIterator[T], stop: anyio.Event) -> AsyncIterator[T]:
+    """`events` until `stop` is set, then the end. `events` is read by one task
+    of its own (its clean-up runs there), one item ahead at most."""
+    items: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
+
+    async def pump() -> None:
+        try:
+            async for item in events:
+                await items.put(item)
+            await items.put(_END)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # handed to the reader, which raises it
+            await items.put(exc)
+        finally:
+            close = getattr(events, "aclose", None)
+            if close is not None:
+                await close()
+
+    reader = asyncio.ensure_future(pump())
+    stopped = asyncio.ensure_future(stop.wait())
+    following: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            following = asyncio.ensure_future(items.get())
+            await asyncio.wait({following, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not following.done():
+                return
+            item = following.result()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stopped.cancel()
+        if following is not None:
+            following.cancel()
+        # Not awaited: a cancelled response (the client left) may not await
+        # again; the reader's own clean-up runs in its task.
+        reader.cancel()
+        reader.add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    # Its failure, if any, was handed to the reader (or nobody is left to tell).
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.exception()
 
 
 def stream_response(
@@ -22,6 +95,8 @@ def stream_response(
     modes: set[str] | None = None,
     on_disconnect: Callable[[], Coroutine[Any, Any, None]] | None = None,
 ) -> EventSourceResponse:
+    shutdown = anyio.Event()
+
     async def events() -> AsyncIterator[ServerSentEvent]:
         completed = False
         try:
@@ -30,13 +105,23 @@ def stream_response(
             completed = True
             await release_temporary(ctx, run)
         finally:
-            if not completed and on_disconnect is not None:
+            if not completed and on_disconnect is not None and not shutdown.is_set():
                 # The client went away mid-run (on_disconnect="cancel"): the
-                # cancel must outlive this cancelled generator.
+                # cancel must outlive this cancelled generator. A server that
+                # shuts down is not a client leaving: the run goes on.
                 asyncio.get_running_loop().create_task(on_disconnect())
 
-    return EventSourceResponse(
+    run_path = f"/threads/{run['thread_id']}/runs/{run['run_id']}"
+    return event_stream(
         counted_subscriber("run", events()),
+        shutdown,
         ping=15,
-        headers={"Content-Location": f"/threads/{run['thread_id']}/runs/{run['run_id']}"},
+        headers={
+            "Content-Location": run_path,
+            # Where to resume: a stream that ends (or drops) before the run has
+            # ended is rejoined by the SDK there, with the Last-Event-ID it saw,
+            # so a client behind a load balancer moves to another API replica
+            # when this one shuts down.
+            "Location": f"{run_path}/stream",
+        },
     )

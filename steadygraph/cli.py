@@ -112,15 +112,21 @@ def _serve_api(settings: Settings) -> None:
 
     from steadygraph.api.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        # JSON logs: uvicorn's own lines go through our (JSON) root handler.
-        log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
-    )
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            # JSON logs: uvicorn's own lines go through our (JSON) root handler.
+            log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
+        )
+    finally:
+        # On SIGTERM/SIGINT uvicorn stops accepting, ends the open event streams
+        # (sse-starlette), answers the requests in progress, then re-raises the
+        # signal (SystemExit/KeyboardInterrupt here).
+        log.info("API stopped")
 
 
 def _run_worker(settings: Settings, ready_file: Path | None) -> None:
@@ -131,8 +137,16 @@ def _run_worker(settings: Settings, ready_file: Path | None) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal(sig: signal.Signals) -> None:
+            if stop.is_set():
+                log.info("%s again: still draining; SIGKILL stops the worker at once", sig.name)
+            else:
+                log.info("%s received", sig.name)
+                stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
         task = asyncio.create_task(run_worker(settings, stop=stop, graphs=graphs))
         if ready_file:
             # Polling starts as soon as the worker is entered; give it a moment.
@@ -166,6 +180,9 @@ def _child_env(settings: Settings) -> dict[str, str]:
 
 
 WORKER_PID_FILE = "worker.pid"
+# How much longer than its shutdown grace `dev` gives its worker to stop
+# before killing it: time to hand the steps back and disconnect.
+WORKER_STOP_MARGIN_S = 10.0
 
 
 def _spawn_ready_worker(
@@ -221,6 +238,8 @@ def _supervise_worker(settings: Settings, worker: subprocess.Popen[bytes]) -> Wo
         worker,
         start_worker=lambda cancelled: _spawn_ready_worker(settings, cancelled),
         on_started=lambda process: _write_worker_pid(settings, process),
+        # The worker drains its running steps for the grace period first.
+        stop_timeout_s=settings.shutdown_grace_s + WORKER_STOP_MARGIN_S,
     ).start()
 
 
@@ -266,10 +285,16 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
         _serve_api(settings)
     finally:
         if supervisor is not None:
+            log.info(
+                "stopping the worker (running steps have up to %g s to finish)",
+                settings.shutdown_grace_s,
+            )
             supervisor.shutdown()
             (settings.data_dir / WORKER_PID_FILE).unlink(missing_ok=True)
         if embedded is not None:
+            log.info("stopping the Temporal server")
             embedded.stop()
+        log.info("stopped")
 
 
 async def _schema_revisions(engine: AsyncEngine) -> set[str]:
@@ -336,8 +361,9 @@ def studio_url(base: str) -> str:
     return f"https://smith.langchain.com/studio/?baseUrl={base}"
 
 
-def _exit_on_sigterm(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
+def _exit_on_sigterm(_signum: int, _frame: object) -> None:
+    # A stop that was asked for is a clean exit (as Ctrl-C's is).
+    raise SystemExit(0)
 
 
 def main(argv: list[str] | None = None) -> None:

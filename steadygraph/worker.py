@@ -28,6 +28,7 @@ from steadygraph.temporal.client import connect, metrics_runtime, workflow_ui_ur
 from steadygraph.threads.ttl_schedule import ensure_sweep_schedule
 from steadygraph.tracing import setup_tracing
 from steadygraph.webhooks.policy import WebhookPolicy
+from steadygraph.worker_shutdown import StepsInFlight
 from steadygraph.workflows import CronWorkflow, RunWorkflow, SweepThreadsWorkflow, ThreadWorkflow
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ async def run_worker(
                     "temporal_ui_url": workflow_ui_url(settings, run["run_id"]),
                 },
             )
+            steps = StepsInFlight()
+            grace = settings.shutdown_grace_s
             worker = Worker(
                 client,
                 task_queue=settings.task_queue,
@@ -110,7 +113,10 @@ async def run_worker(
                 max_concurrent_activities=settings.max_concurrent_steps,
                 workflow_runner=workflow_runner(),
                 max_concurrent_local_activities=settings.max_concurrent_steps,
-                graceful_shutdown_timeout=timedelta(seconds=5),
+                # On SIGTERM: stop polling, let running steps finish for this
+                # long, then cancel the rest (they are retried on another worker).
+                graceful_shutdown_timeout=timedelta(seconds=grace),
+                interceptors=[steps],
             )
             log.info(
                 "worker polling task queue %r on %s", settings.task_queue, settings.temporal_address
@@ -121,5 +127,12 @@ async def run_worker(
                     await asyncio.Event().wait()
                 else:
                     await stop.wait()
+                log.info(
+                    "stopping: polling ends; draining %d step(s) for up to %g s, "
+                    "then handing back the rest",
+                    len(steps.running),
+                    grace,
+                )
+            log.info("worker stopped")
     finally:
         await storage.close()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import Deployment, fresh_postgres_database
+from harness import Deployment, dedicated_deployment, fresh_postgres_database
 
 from steadygraph.dev.temporal_server import EmbeddedTemporal, free_port
 
@@ -47,15 +47,10 @@ def deployment(
     database_url: str | None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Deployment]:
-    deployment = Deployment(
-        temporal_server.address,
-        tmp_path_factory.mktemp("steadygraph"),
-        extra_env={"STEADYGRAPH_DATABASE_URL": database_url} if database_url else {},
-    )
-    try:
-        yield deployment.start()
-    finally:
-        deployment.stop()
+    with dedicated_deployment(
+        temporal_server.address, database_url, tmp_path_factory.mktemp("steadygraph")
+    ) as deployment:
+        yield deployment
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,14 @@ from pathlib import Path
 from steadygraph.dev import deployment
 from steadygraph.dev.deployment import wait_until
 
-__all__ = ["ROOT", "Deployment", "DevServer", "fresh_postgres_database", "wait_until"]
+__all__ = [
+    "ROOT",
+    "Deployment",
+    "DevServer",
+    "dedicated_deployment",
+    "fresh_postgres_database",
+    "wait_until",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_GRAPHS = ROOT / "tests" / "graphs" / "langgraph.json"
@@ -68,3 +75,23 @@ class DevServer(deployment.DevServer):
 
     def __post_init__(self) -> None:
         self.extra_env = {**FAST_STEP_ENV, **self.extra_env}
+
+
+@contextmanager
+def dedicated_deployment(
+    temporal_address: str,
+    database_url: str | None,
+    data_dir: Path,
+    config: Path = TEST_GRAPHS,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Deployment]:
+    """A started Deployment of its own serving `config` on the test's storage
+    backend (`database_url`, or SQLite files in `data_dir`), stopped afterwards."""
+    env = dict(extra_env or {})
+    if database_url:
+        env["STEADYGRAPH_DATABASE_URL"] = database_url
+    deployment = Deployment(temporal_address, data_dir, config=config, extra_env=env)
+    try:
+        yield deployment.start()
+    finally:
+        deployment.stop()

@@ -19,3 +19,49 @@ async def wait_for_mark(marker: Path, mark: str, within_s: float = 30) -> None:
             return
         await asyncio.sleep(0.05)
     raise TimeoutError(f"{mark} never appeared in {marker}")
+
+
+class Balancer:
+    """A TCP load balancer in front of API replicas: each new connection goes to
+    the next port of `targets` (round-robin); take a port out of `targets` and
+    new connections avoid it, as a balancer's health check would."""
+
+    def __init__(self, targets: list[int]) -> None:
+        self.targets = list(targets)
+        self._turn = 0
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> Balancer:
+        self._server = await asyncio.start_server(self._link, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._turn += 1
+        target = self.targets[self._turn % len(self.targets)]
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target)
+        except OSError:
+            writer.transport.abort()
+            return
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                dst.transport.abort()  # a cut on one side is a cut on the other
+            else:
+                dst.close()  # a clean end stays clean: what was sent is delivered
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))

@@ -50,6 +50,9 @@ class Settings:
     # The longest a run may take (seconds) before it ends as `timeout`; None: no limit.
     run_timeout_s: float | None = None  # STEADYGRAPH_RUN_TIMEOUT
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
+    # On SIGTERM a worker lets running super-steps finish for this long, then
+    # hands the rest back to other workers.
+    shutdown_grace_s: float = 30.0  # STEADYGRAPH_SHUTDOWN_GRACE
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
     # Static keys a request must present as `x-api-key` (several, to rotate one).
     api_keys: tuple[str, ...] = ()  # STEADYGRAPH_API_KEYS (comma-separated)
@@ -167,6 +170,9 @@ class Environment(BaseSettings):
     run_timeout_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_RUN_TIMEOUT")
     max_concurrent_steps: int | None = Field(
         None, ge=1, validation_alias="STEADYGRAPH_MAX_CONCURRENT_STEPS"
+    )
+    shutdown_grace_s: float | None = Field(
+        None, ge=0, validation_alias="STEADYGRAPH_SHUTDOWN_GRACE"
     )
     ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
     api_keys: str | None = _env("STEADYGRAPH_API_KEYS")

@@ -58,7 +58,10 @@ def _log_tail(path: Path, chars: int = 4000) -> str:
 class Deployment:
     """`steadygraph api` + `steadygraph worker` as separate processes, as in production.
 
-    `extra_env` is laid over the process environment and the variables set here.
+    `api` serves on `port`; `start_api_replica` adds more API processes (each on a
+    port of its own) over the same database and Temporal namespace, as a load
+    balancer would spread them. `extra_env` is laid over the process environment
+    and the variables set here.
     """
 
     temporal_address: str
@@ -69,12 +72,20 @@ class Deployment:
     extra_env: dict[str, str] = field(default_factory=dict)
     api: subprocess.Popen[bytes] | None = None
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    # Further API processes, by the URL each serves.
+    api_replicas: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def env(self) -> dict[str, str]:
+    @property
+    def api_urls(self) -> list[str]:
+        """Every API process running now, the first one's URL first."""
+        first = [self.url] if self.api is not None else []
+        return first + list(self.api_replicas)
+
+    def env(self, port: int | None = None) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             STEADYGRAPH_CONFIG=str(self.config),
@@ -82,7 +93,7 @@ class Deployment:
             STEADYGRAPH_TASK_QUEUE=self.task_queue,
             TEMPORAL_ADDRESS=self.temporal_address,
             STEADYGRAPH_HOST="127.0.0.1",
-            STEADYGRAPH_PORT=str(self.port),
+            STEADYGRAPH_PORT=str(port or self.port),
         )
         env.update(self.extra_env)
         return env
@@ -91,19 +102,47 @@ class Deployment:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return open(self.data_dir / f"{name}.log", "ab")
 
-    def start_api(self) -> None:
+    def _spawn_api(self, port: int) -> subprocess.Popen[bytes]:
+        url = f"http://127.0.0.1:{port}"
         with self._log("api") as log:
             api = spawn(
                 steadygraph_command("api"),
-                env=self.env(),
+                env=self.env(port),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
-        self.api = api
-        wait_until(lambda: http_ok(self.url) or api.poll() is not None, 60, "the API")
+        wait_until(lambda: http_ok(url) or api.poll() is not None, 60, f"the API at {url}")
         if api.poll() is not None:
             raise RuntimeError(f"API exited: {self.read_log('api')}")
+        return api
+
+    def start_api(self) -> None:
+        """The API on `port` (again, after it was stopped)."""
+        self.api = self._spawn_api(self.port)
+
+    def start_api_replica(self) -> str:
+        """One more API process, on a free port; returns its URL."""
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        self.api_replicas[url] = self._spawn_api(port)
+        return url
+
+    def api_process(self, url: str) -> subprocess.Popen[bytes]:
+        if url == self.url and self.api is not None:
+            return self.api
+        return self.api_replicas[url]
+
+    def kill_api(self, url: str, sig: signal.Signals = signal.SIGKILL) -> int:
+        """Send `sig` to the API serving `url`, wait for it to exit; its exit code."""
+        process = self.api_process(url)
+        process.send_signal(sig)
+        code = process.wait()
+        if process is self.api:
+            self.api = None
+        else:
+            del self.api_replicas[url]
+        return code
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         ready = self.data_dir / f"worker-{uuid.uuid4().hex}.ready"
@@ -121,10 +160,14 @@ class Deployment:
         self.workers.append(worker)
         return worker
 
-    def kill_worker(self, worker: subprocess.Popen[bytes]) -> None:
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait()
+    def kill_worker(
+        self, worker: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGKILL
+    ) -> int:
+        """Send `sig` to the worker, wait for it to exit; its exit code."""
+        worker.send_signal(sig)
+        code = worker.wait()
         self.workers.remove(worker)
+        return code
 
     def start(self) -> Deployment:
         self.start_worker()
@@ -135,6 +178,9 @@ class Deployment:
         if self.api is not None:
             stop(self.api)
             self.api = None
+        for replica in self.api_replicas.values():
+            stop(replica)
+        self.api_replicas.clear()
         for worker in self.workers:
             stop(worker)
         self.workers.clear()

@@ -65,6 +65,7 @@ class WorkerSupervisor:
         first_delay_s: float = FIRST_DELAY_S,
         max_delay_s: float = MAX_DELAY_S,
         stable_after_s: float = STABLE_AFTER_S,
+        stop_timeout_s: float = 10.0,
     ) -> None:
         self._process: subprocess.Popen[bytes] | None = process
         self._start_worker = start_worker
@@ -74,6 +75,7 @@ class WorkerSupervisor:
         self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
         self._delays = (first_delay_s, max_delay_s)
         self._stable_after_s = stable_after_s
+        self._stop_timeout_s = stop_timeout_s
         self.restarts = 0
 
     @property
@@ -86,13 +88,14 @@ class WorkerSupervisor:
         return self
 
     def shutdown(self) -> None:
-        """Stop watching, then stop the current worker (never restarted again)."""
+        """Stop watching, then stop the current worker (never restarted again):
+        SIGTERM, and SIGKILL if it has not exited within `stop_timeout_s`."""
         self._stopping.set()
         self._thread.join(timeout=150)
         with self._lock:
             process, self._process = self._process, None
         if process is not None:
-            stop(process)
+            stop(process, timeout=self._stop_timeout_s)
 
     def _watch(self) -> None:
         delay: float | None = None

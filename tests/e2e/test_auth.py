@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import ROOT, TEST_GRAPHS, Deployment
+from harness import ROOT, Deployment, dedicated_deployment
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import AuthenticationError
@@ -39,16 +39,10 @@ def auth_deployment(
     database_url: str | None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Deployment]:
-    deployment = Deployment(
-        temporal_server.address,
-        tmp_path_factory.mktemp("auth"),
-        config=PROJECT,
-        extra_env={"STEADYGRAPH_DATABASE_URL": database_url} if database_url else {},
-    )
-    try:
-        yield deployment.start()
-    finally:
-        deployment.stop()
+    with dedicated_deployment(
+        temporal_server.address, database_url, tmp_path_factory.mktemp("auth"), PROJECT
+    ) as deployment:
+        yield deployment
 
 
 def _client(url: str, token: str | None) -> LangGraphClient:
@@ -418,19 +412,13 @@ def api_key_url(
     database_url: str | None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    env = {"STEADYGRAPH_API_KEYS": "old-key, new-key"}
-    if database_url:
-        env["STEADYGRAPH_DATABASE_URL"] = database_url
-    deployment = Deployment(
+    with dedicated_deployment(
         temporal_server.address,
+        database_url,
         tmp_path_factory.mktemp("api-keys"),
-        config=TEST_GRAPHS,
-        extra_env=env,
-    )
-    try:
-        yield deployment.start().url
-    finally:
-        deployment.stop()
+        extra_env={"STEADYGRAPH_API_KEYS": "old-key, new-key"},
+    ) as deployment:
+        yield deployment.url
 
 
 async def test_api_keys_alone_guard_the_api(api_key_url: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from harness import ROOT, Deployment
+from harness import ROOT, dedicated_deployment
 from langgraph_sdk import get_client
 
 from steadygraph.dev.temporal_server import EmbeddedTemporal
@@ -30,16 +30,13 @@ def deep_url(
     database_url: str | None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    deployment = Deployment(
+    with dedicated_deployment(
         temporal_server.address,
+        database_url,
         tmp_path_factory.mktemp("deepagent"),
-        config=PROJECT / "langgraph.json",
-        extra_env={"STEADYGRAPH_DATABASE_URL": database_url} if database_url else {},
-    )
-    try:
-        yield deployment.start().url
-    finally:
-        deployment.stop()
+        PROJECT / "langgraph.json",
+    ) as deployment:
+        yield deployment.url
 
 
 async def test_deep_agent_streams_its_subagent(deep_url: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from harness import ROOT, Deployment
+from harness import ROOT, dedicated_deployment
 from langgraph_sdk import get_client
 
 from steadygraph.dev.temporal_server import EmbeddedTemporal
@@ -21,16 +21,10 @@ def generic_names_url(
     database_url: str | None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    deployment = Deployment(
-        temporal_server.address,
-        tmp_path_factory.mktemp("generic-names"),
-        config=PROJECT,
-        extra_env={"STEADYGRAPH_DATABASE_URL": database_url} if database_url else {},
-    )
-    try:
-        yield deployment.start().url
-    finally:
-        deployment.stop()
+    with dedicated_deployment(
+        temporal_server.address, database_url, tmp_path_factory.mktemp("generic-names"), PROJECT
+    ) as deployment:
+        yield deployment.url
 
 
 async def test_project_packages_named_like_ours_are_served(generic_names_url: str) -> None:

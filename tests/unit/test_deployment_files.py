@@ -88,7 +88,9 @@ def test_the_stack_has_the_expected_services_and_images() -> None:
     assert images["temporal-setup"].startswith("temporalio/admin-tools:")
     for name in STEADYGRAPH_SERVICES:
         assert SERVICES[name]["build"]["context"] == "."
-    assert SERVICES["worker"]["deploy"]["replicas"] >= 2
+    # The topology tests/e2e/test_topology.py runs: 2 APIs, 3 workers, PostgreSQL.
+    assert SERVICES["api"]["deploy"]["replicas"] == 2
+    assert SERVICES["worker"]["deploy"]["replicas"] == 3
     assert set(ONE_SHOT) == {"temporal-schema", "temporal-setup", "migrate"}
 
 
@@ -119,6 +121,21 @@ def test_every_published_port_is_bound_to_loopback() -> None:
     assert {name for name, _ in published} == {"api", "temporal", "temporal-ui"}
     for name, port in published:
         assert isinstance(port, str) and port.startswith("127.0.0.1:"), (name, port)
+
+
+def _seconds(duration: str) -> float:
+    match = re.fullmatch(r"(\d+)s", duration)
+    assert match, f"{duration!r}: write stop grace periods in seconds, e.g. 45s"
+    return float(match.group(1))
+
+
+def test_workers_get_longer_to_stop_than_their_shutdown_grace() -> None:
+    """Docker SIGKILLs a service still running after its stop_grace_period: a
+    worker must have time to drain its steps and hand the rest back first."""
+    environment = yaml.safe_load(_interpolate(COMPOSE_TEXT))["x-steadygraph"]["environment"]
+    grace = float(environment["STEADYGRAPH_SHUTDOWN_GRACE"])
+    assert _seconds(SERVICES["worker"]["stop_grace_period"]) >= grace + 10
+    assert "stop_grace_period" in SERVICES["api"]
 
 
 def test_dependencies_are_conditions_on_services_that_exist() -> None:
