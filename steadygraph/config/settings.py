@@ -40,6 +40,9 @@ class Settings:
     # STEADYGRAPH_STEP_TIMEOUT, STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT.
     step: StepPolicy = field(default_factory=StepPolicy)
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
+    # Super-steps a run's workflow runs before it continues as new (0: the
+    # workflow's own default, 500); travels with each run.
+    steps_per_execution: int = 0  # STEADYGRAPH_STEPS_PER_EXECUTION
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
     # Static keys a request must present as `x-api-key` (several, to rotate one).
     api_keys: tuple[str, ...] = ()  # STEADYGRAPH_API_KEYS (comma-separated)
@@ -133,6 +136,9 @@ class Environment(BaseSettings):
     )
     max_concurrent_steps: int | None = Field(
         None, ge=1, validation_alias="STEADYGRAPH_MAX_CONCURRENT_STEPS"
+    )
+    steps_per_execution: int | None = Field(
+        None, ge=1, validation_alias="STEADYGRAPH_STEPS_PER_EXECUTION"
     )
     ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
     api_keys: str | None = _env("STEADYGRAPH_API_KEYS")
