@@ -188,6 +188,9 @@ class Storage:
     async def mark_run_running(self, run_id: str) -> dict[str, Any] | None:
         return await self.runs.mark_running(run_id)
 
+    async def cancel_pending_run(self, run_id: str, action: str) -> bool:
+        return await self.runs.cancel_pending(run_id, action)
+
     async def finish_run(
         self,
         run_id: str,

@@ -226,6 +226,32 @@ class RunRepository:
             return None
         return run_view(row)
 
+    async def cancel_pending(self, run_id: str, action: str) -> bool:
+        """End a run that has not started: "interrupt" records it interrupted,
+        "rollback" erases it. False when it is gone or no longer pending (a
+        worker's `mark_running` won), in one atomic step with that check."""
+        now = utcnow()
+        pending = (runs.c.run_id == run_id) & (runs.c.status == "pending")
+        async with self.engine.begin() as conn:
+            if action == "rollback":
+                changed = await conn.execute(
+                    delete(runs).where(pending).returning(runs.c.thread_id)
+                )
+            else:
+                changed = await conn.execute(
+                    update(runs)
+                    .where(pending)
+                    .values(status="interrupted", updated_at=now, ended_at=now)
+                    .returning(runs.c.thread_id)
+                )
+            thread_id = changed.scalar_one_or_none()
+            if thread_id is None:
+                return False
+            if action == "rollback":
+                await conn.execute(delete(run_events).where(run_events.c.run_id == run_id))
+            await settle_status(conn, thread_id)
+        return True
+
     async def finish(
         self,
         run_id: str,
