@@ -106,6 +106,7 @@ class RunWorkflow:
         if run.progress is not None:
             self._steps_done = run.progress.steps_done
             self._cancel_action = self._cancel_action or run.progress.cancel_action
+            self._released = self._released or run.progress.released
         self._work = asyncio.create_task(self._prepare_and_drive(run))
         if self._cancel_action is not None:  # cancelled before it started
             self._work.cancel()
@@ -166,9 +167,9 @@ class RunWorkflow:
     def _continue_as_new(self, run: RunInput, progress: RunProgress) -> NoReturn:
         """Hand the run to a fresh execution of this workflow (same workflow id,
         so the run id, its parent's wait and every client's handle follow)."""
-        # A cancel that arrived during the switch is carried over: the next
-        # execution ends the run as cancelled before any step.
-        progress = replace(progress, cancel_action=self._cancel_action)
+        # Signals already handled are carried over: a cancel makes the next
+        # execution end the run as cancelled before any step.
+        progress = replace(progress, cancel_action=self._cancel_action, released=self._released)
         workflow.continue_as_new(replace(run, progress=progress))
 
     def _should_continue_as_new(self, run: RunInput) -> bool:

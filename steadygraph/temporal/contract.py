@@ -165,7 +165,8 @@ class RunProgress:
     checkpoint_id: str | None
     steps_done: int
     pending_command: bool = False
-    cancel_action: str | None = None
+    cancel_action: str | None = None  # a `cancel` signal that arrived during the switch
+    released: bool = False  # a `release` signal that arrived before the switch
 
 
 # How a cancel leaves a run: "interrupt" keeps its progress, "rollback" erases it.

@@ -20,6 +20,7 @@ from steadygraph.temporal.contract import (
     ACTIVITY_PREPARE_RUN,
     CancelRequest,
     RunEnd,
+    RunProgress,
     StepInput,
     run_workflow_id,
     thread_workflow_id,
@@ -164,3 +165,38 @@ async def test_a_cancel_after_a_continue_as_new_stops_the_run(
     # The gated step (the sixth) was cancelled; nothing ran after it.
     assert activities.names(run_id) == [ACTIVITY_PREPARE_RUN, *NODES[:6], ACTIVITY_FINISH_RUN]
     assert [e.status for e in activities.inputs(ACTIVITY_FINISH_RUN)] == ["interrupted"]
+
+
+@pytest.mark.parametrize("cancel_action", [None, "interrupt"])
+async def test_an_execution_continued_as_new_resumes_from_its_progress(
+    client: Client, cancel_action: str | None
+) -> None:
+    """What the next execution gets: no second prepare_run, the steps from
+    where the last one stopped, and a cancel that arrived during the switch."""
+    run_id, thread_id = str(uuid.uuid4()), str(uuid.uuid4())
+    script = linear_run(*NODES)
+    script.steps_done = 7  # the activities' side of the first seven steps
+    progress = RunProgress(
+        plan=script.plan,
+        next=[NODES[7]],
+        checkpoint_id="checkpoint-7",
+        steps_done=7,
+        cancel_action=cancel_action,
+    )
+    async with scripted_worker(client) as (task_queue, activities):
+        activities.scripts[run_id] = script
+        end = await client.execute_workflow(
+            RunWorkflow.run,
+            run_input(run_id, thread_id, progress=progress),
+            id=run_workflow_id(run_id),
+            task_queue=task_queue,
+        )
+    if cancel_action:
+        assert end == RunEnd(run_id, "interrupted")
+        assert activities.names(run_id) == [ACTIVITY_FINISH_RUN]
+    else:
+        assert end == RunEnd(run_id, "success")
+        assert activities.names(run_id) == [*NODES[7:], ACTIVITY_FINISH_RUN]
+        steps = [arg for _, arg in activities.calls if isinstance(arg, StepInput)]
+        assert steps[0].from_checkpoint_id == "checkpoint-7"
+        assert not steps[0].emit_initial_values
