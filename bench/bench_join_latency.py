@@ -1,6 +1,8 @@
 """How soon the API sees a run's end and its stream events: create→join,
 create→end of `runs.stream` and create→`runs.wait` of the `agent` example
-(3 super-steps), N sequential runs each on a fresh thread. On PostgreSQL the
+(3 super-steps), N sequential runs each on a fresh thread, and for each the
+lag from the run's end as the worker recorded it (`updated_at`) to the
+client's answer: the part LISTEN/NOTIFY shortens. On PostgreSQL the
 API is woken by LISTEN/NOTIFY; on SQLite it polls storage (and long-polls
 Temporal for a join).
 
@@ -18,6 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +59,25 @@ SCENARIOS: dict[str, Callable[[LangGraphClient, str], Awaitable[None]]] = {
 async def _measure(url: str, runs: int) -> None:
     client = get_client(url=url, timeout=60)
     for name, scenario in SCENARIOS.items():
-        latencies = []
+        latencies, lags = [], []
         for i in range(runs + 3):  # 3 warm-up runs
             thread_id = (await client.threads.create())["thread_id"]
             started = time.perf_counter()
             await asyncio.wait_for(scenario(client, thread_id), 60)
+            returned = time.time()
             if i >= 3:
                 latencies.append((time.perf_counter() - started) * 1000)
+                # The run's end as the worker recorded it (same clock): how
+                # long the API took to notice it and answer.
+                run = (await client.runs.list(thread_id))[0]
+                ended = datetime.fromisoformat(str(run["updated_at"])).timestamp()
+                lags.append((returned - ended) * 1000)
         p95 = statistics.quantiles(latencies, n=20, method="inclusive")[18]
         print(
             f"  {name:12} median {statistics.median(latencies):6.1f} ms  p95 {p95:6.1f} ms  "
-            f"min {min(latencies):6.1f} ms  ({runs} runs)"
+            f"min {min(latencies):6.1f} ms; end→answer median "
+            f"{statistics.median(lags):5.1f} ms, p95 "
+            f"{statistics.quantiles(lags, n=20, method='inclusive')[18]:5.1f} ms  ({runs} runs)"
         )
 
 
