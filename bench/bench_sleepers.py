@@ -5,7 +5,7 @@ and CPU of the worker, the Temporal server and the API while all of them
 wait (sampled for `--sample-s` seconds once the most are running).
 
     python bench/bench_sleepers.py [--runs 1000] [--sleep-s 180] [--backend sqlite]
-        [--max-concurrent-steps 1000]
+        [--max-concurrent-steps 1000] [--no-drain]
 
 A node's activity holds a worker slot (STEADYGRAPH_MAX_CONCURRENT_STEPS,
 default 100) for as long as it sleeps and heartbeats meanwhile; the sleep must
@@ -46,7 +46,7 @@ def _usage(processes: dict[str, psutil.Process]) -> dict[str, tuple[float, float
     return usage
 
 
-async def _measure(bench: Bench, runs: int, sleep_s: float, sample_s: float) -> bool:
+async def _measure(bench: Bench, runs: int, sleep_s: float, sample_s: float, drain: bool) -> bool:
     client = get_client(url=bench.url, timeout=120)
     processes = bench.processes()
     idle = _usage(processes)
@@ -96,6 +96,8 @@ async def _measure(bench: Bench, runs: int, sleep_s: float, sample_s: float) -> 
                 f"    {name:9} RSS {rss:6.0f} MiB (idle {idle[name][0]:.0f})  "
                 f"CPU {100 * (cpu1 - cpu0) / sample_s:5.1f} % of a core"
             )
+        if not drain:  # the deployment is stopped with the runs still sleeping
+            return True
         deadline = time.monotonic() + sleep_s * 3 + 600
         while time.monotonic() < deadline:
             status = await _by_status(http)
@@ -114,13 +116,18 @@ async def main() -> int:
     parser.add_argument("--sample-s", type=float, default=20)
     parser.add_argument("--max-concurrent-steps", type=int, default=1000)
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
+    parser.add_argument(
+        "--no-drain", action="store_true", help="stop after the sample, runs still sleeping"
+    )
     args = parser.parse_args()
     env = {"STEADYGRAPH_MAX_CONCURRENT_STEPS": str(args.max_concurrent_steps)}
     ok = True
     for backend in args.backend or ["sqlite"]:
         print(f"{backend}, max concurrent steps {args.max_concurrent_steps}")
         with bench_deployment(backend, env) as bench:
-            ok &= await _measure(bench, args.runs, args.sleep_s, args.sample_s)
+            ok &= await _measure(
+                bench, args.runs, args.sleep_s, args.sample_s, drain=not args.no_drain
+            )
     return 0 if ok else 1
 
 
