@@ -45,6 +45,7 @@ class StreamSink:
         self._flusher: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._closing = asyncio.Event()
+        self._emitted = asyncio.Event()  # also set on close, to wake the flusher
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -63,12 +64,14 @@ class StreamSink:
 
     async def _close(self) -> None:
         self._closing.set()
+        self._emitted.set()
         if self._flusher is not None:
             await self._flusher
         await self.flush()
 
     def emit(self, event: str, data: Any) -> None:
         self._buffer.append((event, dumps(data)))
+        self._emitted.set()
 
     async def flush(self) -> None:
         async with self._lock:
@@ -80,10 +83,19 @@ class StreamSink:
                 raise
 
     async def _flush_periodically(self) -> None:
-        while not self._closing.is_set():
+        # Idle until something is emitted, then batch for the interval: a node
+        # that sleeps or waits costs no wake-ups (1,000 of them polling every
+        # 20 ms kept a worker's event loop too busy to heartbeat in time).
+        while True:
+            await self._emitted.wait()
+            if self._closing.is_set():
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), _FLUSH_INTERVAL_S)
-            if self._buffer and not self._closing.is_set():
+            if self._closing.is_set():  # the close flushes what is left
+                return
+            self._emitted.clear()
+            if self._buffer:
                 await self.flush()
 
     async def add(self, namespace: tuple[str, ...], mode: str, chunk: Any) -> None:

@@ -9,7 +9,9 @@ here, from node names the activities report.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
+from typing import NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -28,6 +30,7 @@ from steadygraph.temporal.contract import (
     RunEnd,
     RunInput,
     RunPlan,
+    RunProgress,
     RunRef,
     StepInput,
     StepPolicy,
@@ -80,11 +83,17 @@ def _error_of(exc: ActivityError | ApplicationError) -> dict[str, str]:
 
 @workflow.defn(name=RUN_WORKFLOW)
 class RunWorkflow:
+    # Super-steps one execution runs before it continues as new, unless the
+    # run says otherwise or Temporal suggests it sooner: ~6 history events a
+    # step keeps an execution far below Temporal's 10k-event warning.
+    STEPS_PER_EXECUTION = 500
+
     def __init__(self) -> None:
-        self._steps_done = 0
+        self._steps_done = 0  # across the whole chain of executions
+        self._steps_here = 0  # in this execution
         self._status = "pending"
         self._cancel_action: str | None = None
-        self._work: asyncio.Task[RunEnd] | None = None
+        self._work: asyncio.Task[RunEnd | RunProgress] | None = None
         self._released = False
         self._timed_out = False
         # The run's absolute deadline, if it has one (what a continue-as-new carries).
@@ -109,12 +118,21 @@ class RunWorkflow:
 
     @workflow.run
     async def run(self, run: RunInput) -> RunEnd:
+        if run.progress is not None:
+            self._steps_done = run.progress.steps_done
+            self._cancel_action = self._cancel_action or run.progress.cancel_action
+            self._released = self._released or run.progress.released
         self._work = asyncio.create_task(self._prepare_and_drive(run))
         if self._cancel_action is not None:  # cancelled before it started
             self._work.cancel()
         deadline = self._watch_deadline(run)
         try:
-            end = await self._work
+            outcome = await self._work
+            if isinstance(outcome, RunProgress):
+                # As Temporal recommends: no handler is cut off by the switch.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                self._continue_as_new(run, outcome)
+            end = outcome
         except asyncio.CancelledError:
             # A cancel signal, a passed deadline, or a cancellation from
             # Temporal itself (UI, CLI): the running step has stopped (we wait
@@ -191,6 +209,19 @@ class RunWorkflow:
 
         return asyncio.create_task(expire())
 
+    def _continue_as_new(self, run: RunInput, progress: RunProgress) -> NoReturn:
+        """Hand the run to a fresh execution of this workflow (same workflow id,
+        so the run id, its parent's wait and every client's handle follow)."""
+        # Signals already handled are carried over: a cancel makes the next
+        # execution end the run as cancelled before any step.
+        progress = replace(progress, cancel_action=self._cancel_action, released=self._released)
+        # The run's absolute deadline goes along, so the timeout spans the chain.
+        workflow.continue_as_new(replace(run, progress=progress, deadline_s=self._deadline_s))
+
+    def _should_continue_as_new(self, run: RunInput) -> bool:
+        limit = run.steps_per_execution or self.STEPS_PER_EXECUTION
+        return self._steps_here >= limit or workflow.info().is_continue_as_new_suggested()
+
     def _stop_if_cancelled(self) -> None:
         if self._cancel_action is not None or self._timed_out:
             raise asyncio.CancelledError
@@ -202,7 +233,11 @@ class RunWorkflow:
         if stopped or isinstance(exc.cause, CancelledError):
             raise asyncio.CancelledError from exc
 
-    async def _prepare_and_drive(self, run: RunInput) -> RunEnd:
+    async def _prepare_and_drive(self, run: RunInput) -> RunEnd | RunProgress:
+        if run.progress is not None:  # continued as new: prepared already
+            self._stop_if_cancelled()
+            self._status = "running"
+            return await self._drive(run, run.progress.plan)
         ref = RunRef(run.run_id, run.thread_id, run.graph_id)
         try:
             # Local activity: short bookkeeping that need not pay a task-queue
@@ -230,10 +265,13 @@ class RunWorkflow:
         self._status = "running"
         return await self._drive(run, plan)
 
-    async def _drive(self, run: RunInput, plan: RunPlan) -> RunEnd:
+    async def _drive(self, run: RunInput, plan: RunPlan) -> RunEnd | RunProgress:
         nodes, checkpoint_id = plan.next, plan.checkpoint_id
         pending_command = plan.has_command
-        if plan.interrupted and not pending_command:
+        if run.progress is not None:  # where the execution before this one stopped
+            nodes, checkpoint_id = run.progress.next, run.progress.checkpoint_id
+            pending_command = run.progress.pending_command
+        elif plan.interrupted and not pending_command:
             return RunEnd(run.run_id, "success")
         while nodes or pending_command:
             # A run that starts by resuming goes through the node it stopped
@@ -261,6 +299,7 @@ class RunWorkflow:
                 self._raise_if_cancelled(exc)
                 return RunEnd(run.run_id, "error", _error_of(exc))
             self._steps_done += 1
+            self._steps_here += 1
             # A cancel that arrived while a step was finishing anyway: that step
             # counts, the next one does not start.
             self._stop_if_cancelled()
@@ -268,6 +307,8 @@ class RunWorkflow:
             nodes, checkpoint_id = result.next, result.checkpoint_id
             if result.interrupted or _matches(result.ran, plan.interrupt_after):
                 break
+            if nodes and self._should_continue_as_new(run):
+                return RunProgress(plan, nodes, checkpoint_id, self._steps_done)
         return RunEnd(run.run_id, "success")
 
     @staticmethod

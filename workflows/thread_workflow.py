@@ -194,6 +194,18 @@ class ThreadWorkflow:
         if request.multitask_strategy == "reject" and self._busy():
             raise ApplicationError(BUSY_MESSAGE, type=THREAD_BUSY, non_retryable=True)
 
+    @workflow.signal
+    def cancel_queued_run(self, request: CancelRequest) -> None:
+        """A run the API has already ended in the database before it started
+        (a signal needs no worker, so a cancel is answered while none is
+        alive): forget it. If its RunWorkflow has started meanwhile, that
+        finds the run ended and does nothing."""
+        run_id = request.run_id
+        self._queue = [queued for queued in self._queue if queued.run.run_id != run_id]
+        current = self._current
+        if current is not None and current.run.run_id == run_id and not self._current_started:
+            self._cancelled.setdefault(run_id, request.action)  # ends an after_seconds wait
+
     @workflow.update
     async def cancel_run(self, request: CancelRequest) -> CancelOutcome:
         return CancelOutcome(found=await self._cancel(request.run_id, request.action))

@@ -53,6 +53,9 @@ class Settings:
     # On SIGTERM a worker lets running super-steps finish for this long, then
     # hands the rest back to other workers.
     shutdown_grace_s: float = 30.0  # STEADYGRAPH_SHUTDOWN_GRACE
+    # Super-steps a run's workflow runs before it continues as new (0: the
+    # workflow's own default, 500); travels with each run.
+    steps_per_execution: int = 0  # STEADYGRAPH_STEPS_PER_EXECUTION
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
     # Static keys a request must present as `x-api-key` (several, to rotate one).
     api_keys: tuple[str, ...] = ()  # STEADYGRAPH_API_KEYS (comma-separated)
@@ -173,6 +176,9 @@ class Environment(BaseSettings):
     )
     shutdown_grace_s: float | None = Field(
         None, ge=0, validation_alias="STEADYGRAPH_SHUTDOWN_GRACE"
+    )
+    steps_per_execution: int | None = Field(
+        None, ge=1, validation_alias="STEADYGRAPH_STEPS_PER_EXECUTION"
     )
     ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
     api_keys: str | None = _env("STEADYGRAPH_API_KEYS")

@@ -1,4 +1,6 @@
-"""Cancelling runs: through the thread's workflow, which knows whether the run
+"""Cancelling runs. A run still pending in the database is ended there at once
+(no worker needed) and its thread's workflow told by signal to forget it.
+Otherwise through the thread's workflow, which knows whether the run
 is still queued (dropped without running) or running (its RunWorkflow stops
 the current step via Temporal activity cancellation)."""
 
@@ -27,6 +29,17 @@ async def cancel_run(ctx: Services, run: dict[str, Any], action: str) -> None:
         return
     run_id = run["run_id"]
     thread_workflow = ctx.temporal.get_workflow_handle(thread_workflow_id(run["thread_id"]))
+    if run["status"] == "pending" and await ctx.storage.cancel_pending_run(run_id, action):
+        # Ended in the database before any worker marked it running, so it
+        # never will run; the thread's workflow only has to forget it. A signal
+        # is stored by the Temporal server at once, worker or not.
+        try:
+            await thread_workflow.signal(
+                ThreadWorkflow.cancel_queued_run, CancelRequest(run_id, action)
+            )
+        except RPCError as exc:
+            log.debug("thread workflow of run %s did not take the cancel: %s", run_id, exc)
+        return
     try:
         # The result type comes from cancel_run's annotation.
         outcome = await thread_workflow.execute_update(

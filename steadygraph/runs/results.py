@@ -15,6 +15,7 @@ from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.output import run_output
 from steadygraph.services import Services
 from steadygraph.storage import ACTIVE_RUN_STATUSES
+from steadygraph.storage.notifications import RunWatch
 from steadygraph.workflows import RunWorkflow
 
 log = logging.getLogger(__name__)
@@ -23,46 +24,79 @@ _POLL_START_S = 0.01
 _POLL_MAX_S = 0.25
 
 
-async def _backoff(delay: float) -> float:
-    await asyncio.sleep(delay)
+async def _backoff(changes: RunWatch, delay: float) -> float:
+    """Until the run changes (PostgreSQL wakes it at once) or `delay` passes."""
+    await changes.wait(delay)
     return min(delay * 1.5, _POLL_MAX_S)
+
+
+async def _workflow_end(ctx: Services, run_id: str) -> bool:
+    """Temporal's long poll on the run's workflow (the whole continue-as-new
+    chain); False if it does not exist (yet)."""
+    try:
+        await ctx.temporal.get_workflow_handle(run_id).result()
+    except WorkflowFailureError as exc:
+        # RunWorkflow records every ending itself; a workflow that failed
+        # anyway was terminated or timed out from outside (e.g. the Temporal
+        # UI): record that, so the thread is not stuck busy.
+        await ctx.storage.fail_run_if_active(
+            run_id, {"error": "WorkflowFailed", "message": str(exc.cause or exc)}
+        )
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return False
+    return True
+
+
+async def _until_either(workflow_end: asyncio.Task[bool], changes: RunWatch) -> None:
+    """Until the workflow ends or, with live notifications, the run changes
+    (its end is committed before its workflow completes: the sooner signal)."""
+    if not changes.live:
+        await asyncio.shield(workflow_end)
+        return
+    changed = asyncio.ensure_future(changes.wait(_POLL_MAX_S))
+    try:
+        await asyncio.wait({workflow_end, changed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        changed.cancel()
 
 
 async def wait_for_end(ctx: Services, run_id: str) -> dict[str, Any] | None:
     """Block until the run is no longer pending or running; the run, or None if
     it was erased (rollback).
 
-    Storage is the source of truth. While the run's workflow exists and will
-    end with the run (no webhook to deliver, no temporary thread to keep), its
-    result is awaited: Temporal's long poll answers the moment it completes.
-    Otherwise (still queued behind other runs, or a workflow that goes on
-    after the run) storage is polled.
+    Storage is the source of truth, read again whenever the run may have
+    ended: on PostgreSQL when a notification says it changed; else, while
+    its workflow exists and will end with the run (no webhook to deliver, no
+    temporary thread to keep), when Temporal's long poll on it answers;
+    otherwise (still queued behind other runs, or a workflow that goes on
+    after the run) after a short backoff.
     """
-    delay = _POLL_START_S
-    while True:
-        run = await ctx.storage.get_run(run_id)
-        if run is None or run["status"] not in ACTIVE_RUN_STATUSES:
-            return run
-        kwargs = RunKwargs.of(run)
-        if not kwargs.webhook and not kwargs.temporary:
-            try:
-                await ctx.temporal.get_workflow_handle(run_id).result()
+    async with ctx.storage.watch_run(run_id) as changes:
+        workflow_end: asyncio.Task[bool] | None = None
+        try:
+            delay = _POLL_START_S
+            while True:
                 run = await ctx.storage.get_run(run_id)
                 if run is None or run["status"] not in ACTIVE_RUN_STATUSES:
                     return run
-                # Recorded as ended but not yet visible: poll, never spin.
-            except WorkflowFailureError as exc:
-                # RunWorkflow records every ending itself; a workflow that
-                # failed anyway was terminated or timed out from outside (e.g.
-                # the Temporal UI): record that, so the thread is not stuck busy.
-                await ctx.storage.fail_run_if_active(
-                    run_id, {"error": "WorkflowFailed", "message": str(exc.cause or exc)}
-                )
-                continue
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
-                    raise
-        delay = await _backoff(delay)
+                kwargs = RunKwargs.of(run)
+                if workflow_end is None and not kwargs.webhook and not kwargs.temporary:
+                    workflow_end = asyncio.create_task(_workflow_end(ctx, run_id))
+                if workflow_end is not None and not workflow_end.done():
+                    await _until_either(workflow_end, changes)
+                    if not workflow_end.done():
+                        continue
+                    if not workflow_end.result():  # no workflow yet: ask again later
+                        workflow_end = None
+                    else:
+                        continue
+                # Queued, or recorded as ended but not yet visible: wait, never spin.
+                delay = await _backoff(changes, delay)
+        finally:
+            if workflow_end is not None:
+                workflow_end.cancel()
 
 
 async def release_temporary(ctx: Services, run: dict[str, Any]) -> None:
@@ -110,20 +144,21 @@ async def run_events(
         last = 0
     delay = _POLL_START_S
     finished = False
-    while True:
-        batch = await ctx.storage.read_events(run_id, last)
-        for seq, event, data in batch:
-            last = seq
-            if _wanted(event, modes):
-                yield seq, event, data.decode()
-        if batch:
-            delay = _POLL_START_S
-            continue
-        if finished:
-            return
-        current = await ctx.storage.get_run(run_id)
-        # The final status is committed with (or after) the last event, so one
-        # more read after seeing it ended drains the stream.
-        finished = current is None or current["status"] not in ACTIVE_RUN_STATUSES
-        if not finished:
-            delay = await _backoff(delay)
+    async with ctx.storage.watch_run(run_id) as changes:
+        while True:
+            batch = await ctx.storage.read_events(run_id, last)
+            for seq, event, data in batch:
+                last = seq
+                if _wanted(event, modes):
+                    yield seq, event, data.decode()
+            if batch:
+                delay = _POLL_START_S
+                continue
+            if finished:
+                return
+            current = await ctx.storage.get_run(run_id)
+            # The final status is committed with (or after) the last event, so
+            # one more read after seeing it ended drains the stream.
+            finished = current is None or current["status"] not in ACTIVE_RUN_STATUSES
+            if not finished:
+                delay = await _backoff(changes, delay)

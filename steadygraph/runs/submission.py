@@ -198,6 +198,7 @@ def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
         webhook=bool(kwargs.webhook),
         temporary=kwargs.temporary,
         metadata_keys=sorted(run.get("metadata") or {}),
+        steps_per_execution=ctx.settings.steps_per_execution,
     )
 
 

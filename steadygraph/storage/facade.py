@@ -9,6 +9,7 @@ the names callers already use and only delegate.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from steadygraph.storage.assistants import AssistantRepository
 from steadygraph.storage.auth_filter import Filters
 from steadygraph.storage.checkpoint_states import CheckpointStates
+from steadygraph.storage.notifications import RunChanges, RunWatch
 from steadygraph.storage.run_events import RunEventRepository
 from steadygraph.storage.runs import RunRepository
 from steadygraph.storage.threads import ThreadRepository
@@ -29,9 +31,15 @@ class Storage:
         self.threads = ThreadRepository(engine, self.checkpoints)
         self.runs = RunRepository(engine)
         self.run_events = RunEventRepository(engine)
+        self.run_changes = RunChanges(engine)
 
     async def close(self) -> None:
+        await self.run_changes.close()
         await self.engine.dispose()
+
+    def watch_run(self, run_id: str) -> AbstractAsyncContextManager[RunWatch]:
+        """Subscribe to a run's changes (new stream events, its end) before reading it."""
+        return self.run_changes.watch(run_id)
 
     # ------------------------------------------------------------- assistants
 
@@ -187,6 +195,9 @@ class Storage:
 
     async def mark_run_running(self, run_id: str) -> dict[str, Any] | None:
         return await self.runs.mark_running(run_id)
+
+    async def cancel_pending_run(self, run_id: str, action: str) -> bool:
+        return await self.runs.cancel_pending(run_id, action)
 
     async def finish_run(
         self,

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from steadygraph.storage.notifications import notify_run
 from steadygraph.storage.schema import run_events
 from steadygraph.storage.timestamps import utcnow
 
@@ -29,6 +30,7 @@ async def append_in(
             for i, (event, data) in enumerate(events, start=1)
         ],
     )
+    await notify_run(conn, run_id)
 
 
 class RunEventRepository:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from steadygraph.errors import Conflict
 from steadygraph.storage import run_events as events
+from steadygraph.storage.notifications import notify_run
 from steadygraph.storage.schema import run_events, runs, threads
 from steadygraph.storage.threads import ACTIVE_RUN_STATUSES, get_in, settle_status
 from steadygraph.storage.timestamps import iso, utcnow
@@ -210,6 +211,7 @@ class RunRepository:
             await conn.execute(delete(runs).where(runs.c.run_id == run_id))
             if row is not None:
                 await settle_status(conn, row.thread_id)
+                await notify_run(conn, run_id)
 
     async def mark_running(self, run_id: str) -> dict[str, Any] | None:
         """pending → running; returns the run (also when it already was running,
@@ -225,6 +227,33 @@ class RunRepository:
         if row is None or row.status != "running":
             return None
         return run_view(row)
+
+    async def cancel_pending(self, run_id: str, action: str) -> bool:
+        """End a run that has not started: "interrupt" records it interrupted,
+        "rollback" erases it. False when it is gone or no longer pending (a
+        worker's `mark_running` won), in one atomic step with that check."""
+        now = utcnow()
+        pending = (runs.c.run_id == run_id) & (runs.c.status == "pending")
+        async with self.engine.begin() as conn:
+            if action == "rollback":
+                changed = await conn.execute(
+                    delete(runs).where(pending).returning(runs.c.thread_id)
+                )
+            else:
+                changed = await conn.execute(
+                    update(runs)
+                    .where(pending)
+                    .values(status="interrupted", updated_at=now, ended_at=now)
+                    .returning(runs.c.thread_id)
+                )
+            thread_id = changed.scalar_one_or_none()
+            if thread_id is None:
+                return False
+            if action == "rollback":
+                await conn.execute(delete(run_events).where(run_events.c.run_id == run_id))
+            await settle_status(conn, thread_id)
+            await notify_run(conn, run_id)
+        return True
 
     async def finish(
         self,
@@ -280,6 +309,7 @@ class RunRepository:
                 )
             )
             await settle_status(conn, row.thread_id)
+            await notify_run(conn, run_id)
 
     async def fail_if_active(self, run_id: str, error: Mapping[str, Any]) -> None:
         run = await self.get(run_id)

@@ -64,6 +64,10 @@ threads = Table(
     # thread stopped inside a subgraph (None otherwise: then it equals `state`).
     Column("state_subgraphs", Json, nullable=True),
     Index("ix_threads_expires_at", "expires_at"),
+    # Migration 0005t: threads.search sorts by these and filters by status.
+    Index("ix_threads_created_at", "created_at"),
+    Index("ix_threads_updated_at", "updated_at"),
+    Index("ix_threads_status", "status"),
 )
 
 # One ThreadState JSON per checkpoint, written by the worker (which has the

@@ -185,6 +185,26 @@ class RunInput:
     # The names of the run's metadata (not the values, which may be large or
     # private), shown to operators in the run workflow's memo.
     metadata_keys: list[str] = field(default_factory=list)
+    # Where the run stands when its workflow continued as new; None on the
+    # first execution of the chain.
+    progress: RunProgress | None = None
+    # Super-steps one execution runs before it continues as new (0: the
+    # workflow's default), so a long run stays far below Temporal's history limits.
+    steps_per_execution: int = 0
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """What RunWorkflow carries into the next execution of its chain when it
+    continues as new: the plan `prepare_run` made and how far the run got."""
+
+    plan: RunPlan
+    next: list[str]
+    checkpoint_id: str | None
+    steps_done: int
+    pending_command: bool = False
+    cancel_action: str | None = None  # a `cancel` signal that arrived during the switch
+    released: bool = False  # a `release` signal that arrived before the switch
 
 
 # How a cancel leaves a run: "interrupt" keeps its progress, "rollback" erases it.

@@ -19,6 +19,7 @@ from typing import Any
 
 from steadygraph.graph.serde import loads
 from steadygraph.storage import ACTIVE_RUN_STATUSES, Storage
+from steadygraph.storage.notifications import RunWatch
 from steadygraph.thread_streams.positions import ordinal_of, seq_of
 from steadygraph.thread_streams.translate import RunTranslator, Translated
 
@@ -57,8 +58,12 @@ class _Backoff:
     def reset(self) -> None:
         self.delay = _POLL_START_S
 
-    async def wait(self) -> None:
-        await asyncio.sleep(self.delay)
+    async def wait(self, changes: RunWatch | None = None) -> None:
+        """`delay`, or until the run watched changes (PostgreSQL notifies)."""
+        if changes is None:
+            await asyncio.sleep(self.delay)
+        else:
+            await changes.wait(self.delay)
         self.delay = min(self.delay * 1.5, self.max_s)
 
 
@@ -92,21 +97,22 @@ class RunLog:
         run_id = self.final["run_id"] if self.final else ""
         backoff = _Backoff()
         finished = self.final is None or self.final["status"] not in ACTIVE_RUN_STATUSES
-        while True:
-            rows = await self._storage.read_events(run_id, self.last)
-            for row in rows:
-                self.last = row[0]
-                yield row
-            if rows:
-                backoff.reset()
-                continue
-            if finished:
-                return
-            self.final = await self._storage.get_run(run_id)
-            # The final status is committed with the last event: one more read drains it.
-            finished = self.final is None or self.final["status"] not in ACTIVE_RUN_STATUSES
-            if not finished:
-                await backoff.wait()
+        async with self._storage.watch_run(run_id) as changes:
+            while True:
+                rows = await self._storage.read_events(run_id, self.last)
+                for row in rows:
+                    self.last = row[0]
+                    yield row
+                if rows:
+                    backoff.reset()
+                    continue
+                if finished:
+                    return
+                self.final = await self._storage.get_run(run_id)
+                # The final status is committed with the last event: one more read drains it.
+                finished = self.final is None or self.final["status"] not in ACTIVE_RUN_STATUSES
+                if not finished:
+                    await backoff.wait(changes)
 
 
 async def follow_runs(

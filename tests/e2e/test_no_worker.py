@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from harness import Deployment
 from langgraph_sdk import get_client
-from langgraph_sdk.errors import ConflictError
+from langgraph_sdk.errors import ConflictError, NotFoundError
 from markers import read_marks
 from tests_support import slow_input
 
@@ -98,5 +98,60 @@ async def test_concurrent_reject_runs_on_an_idle_thread_admit_exactly_one(
         refused = [o for o in outcomes if isinstance(o, ConflictError)]
         assert (len(accepted), len(refused)) == (1, 7), outcomes
         assert [r["run_id"] for r in await client.runs.list(thread_id)] == [accepted[0]["run_id"]]
+    finally:
+        deployment.stop()
+
+
+async def test_a_pending_run_is_cancelled_at_once_without_a_worker_and_never_runs(
+    temporal_server: EmbeddedTemporal, database_url: str | None, tmp_path: Path
+) -> None:
+    env = {"STEADYGRAPH_DATABASE_URL": database_url} if database_url else {}
+    deployment = Deployment(temporal_server.address, tmp_path / "deploy", extra_env=env)
+    deployment.start_api()  # and no worker
+    try:
+        client = get_client(url=deployment.url, timeout=10)
+        thread_id = (await client.threads.create())["thread_id"]
+        marker = tmp_path / "marks.txt"
+
+        def run_input(name: str) -> dict:
+            return {**slow_input(marker, 0), "visited": [name]}
+
+        interrupted = await client.runs.create(thread_id, "slow", input=run_input("interrupted"))
+        rolled_back = await client.runs.create(thread_id, "slow", input=run_input("rolled back"))
+        later = await client.runs.create(
+            thread_id, "slow", input=run_input("later"), after_seconds=1
+        )
+        kept = await client.runs.create(thread_id, "slow", input=run_input("kept"))
+
+        # Answered by the API itself (the client's own timeout is 10 s): no
+        # worker has to take the cancel, and its effect is visible at once.
+        await asyncio.wait_for(client.runs.cancel(thread_id, interrupted["run_id"]), 10)
+        assert (await client.runs.get(thread_id, interrupted["run_id"]))["status"] == (
+            "interrupted"
+        )
+        await asyncio.wait_for(
+            client.runs.cancel(thread_id, rolled_back["run_id"], action="rollback"), 10
+        )
+        with pytest.raises(NotFoundError):
+            await client.runs.get(thread_id, rolled_back["run_id"])
+        # A run waiting for its after_seconds, cancelled with wait=True.
+        await asyncio.wait_for(client.runs.cancel(thread_id, later["run_id"], wait=True), 10)
+        assert (await client.runs.get(thread_id, later["run_id"]))["status"] == "interrupted"
+        await asyncio.wait_for(client.runs.join(thread_id, interrupted["run_id"]), 10)
+        assert (await client.threads.get(thread_id))["status"] == "busy"  # `kept` waits
+
+        await asyncio.to_thread(deployment.start_worker)
+        await asyncio.wait_for(client.runs.join(thread_id, kept["run_id"]), 60)
+        assert (await client.runs.get(thread_id, kept["run_id"]))["status"] == "success"
+        # Only the run nobody cancelled ran; the cancelled ones stay as they were.
+        visited = (await client.threads.get_state(thread_id))["values"]["visited"]
+        assert visited == ["kept", "step1", "step2", "step3"]
+        statuses = {r["run_id"]: r["status"] for r in await client.runs.list(thread_id)}
+        assert statuses == {
+            interrupted["run_id"]: "interrupted",
+            later["run_id"]: "interrupted",
+            kept["run_id"]: "success",
+        }
+        assert (await client.threads.get(thread_id))["status"] == "idle"
     finally:
         deployment.stop()

@@ -1,0 +1,132 @@
+"""Waking the API's waiters when a run changes, instead of polling storage.
+
+On PostgreSQL every transaction that appends to a run's stream or changes its
+status also sends `NOTIFY steadygraph_run, '<run id>'` (delivered at commit,
+so a woken reader sees the change). Each API process holds one connection
+that LISTENs, opened on first use, and fans a notification out to the
+in-process waiters of that run. On SQLite (no notifications across
+processes) waiters poll with a short backoff, as before.
+
+A waiter subscribes before it reads, so a change committed between its read
+and its wait still wakes it. A notification may be lost when the listening
+connection drops; waiters therefore also wake after a safety timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "steadygraph_run"
+# How long a waiter sleeps while notifications are live: only a lost
+# notification (a dropped listening connection) makes it matter.
+_LIVE_TIMEOUT_S = 2.0
+_RECONNECT_S = 1.0
+
+
+async def notify_run(conn: AsyncConnection, run_id: str) -> None:
+    """Within the caller's transaction: wake the API's waiters of this run at commit."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_notify(CHANNEL, run_id)))
+
+
+class RunWatch:
+    """One waiter's subscription to a run's changes."""
+
+    def __init__(self, hub: RunChanges) -> None:
+        self._hub = hub
+        self._changed = asyncio.Event()
+
+    def wake(self) -> None:
+        self._changed.set()
+
+    @property
+    def live(self) -> bool:
+        """Whether a change wakes this waiter at once (PostgreSQL, listener up)."""
+        return self._hub.live
+
+    async def wait(self, poll_s: float) -> None:
+        """Until the run changes; at most `poll_s` while notifications are not
+        live (SQLite, or the listener reconnecting), else a safety timeout."""
+        timeout = _LIVE_TIMEOUT_S if self.live else poll_s
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        self._changed.clear()
+
+
+class RunChanges:
+    """The process's LISTEN connection and the waiters it wakes, by run id."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._dsn: str | None = None
+        if engine.url.get_backend_name() == "postgresql":
+            self._dsn = engine.url.set(drivername="postgresql").render_as_string(
+                hide_password=False
+            )
+        self._waiters: dict[str, set[RunWatch]] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+
+    @property
+    def live(self) -> bool:
+        return self._listening.is_set()
+
+    @contextlib.asynccontextmanager
+    async def watch(self, run_id: str) -> AsyncIterator[RunWatch]:
+        watch = RunWatch(self)
+        self._waiters.setdefault(run_id, set()).add(watch)
+        if self._dsn is not None and self._listener is None:
+            self._listener = asyncio.create_task(self._listen(self._dsn), name="run-changes")
+            # The first waiter reads only once LISTEN is in force (or it failed).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._listening.wait(), 5)
+        try:
+            yield watch
+        finally:
+            watchers = self._waiters.get(run_id)
+            if watchers is not None:
+                watchers.discard(watch)
+                if not watchers:
+                    del self._waiters[run_id]
+
+    def _wake(self, run_id: str | None) -> None:
+        if run_id is None:  # maybe missed notifications: every waiter reads again
+            for watchers in self._waiters.values():
+                for watch in watchers:
+                    watch.wake()
+            return
+        for watch in self._waiters.get(run_id, ()):
+            watch.wake()
+
+    async def _listen(self, dsn: str) -> None:
+        import psycopg
+
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self._listening.set()
+                    self._wake(None)
+                    async for notification in conn.notifies():
+                        self._wake(notification.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database went away: poll until it is back
+                log.warning("run change notifications interrupted: %s", exc)
+            finally:
+                self._listening.clear()
+            await asyncio.sleep(_RECONNECT_S)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None

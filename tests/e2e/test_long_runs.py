@@ -1,0 +1,75 @@
+"""A run of many super-steps completes: its workflow continues as new before
+Temporal's history limits, under the run's id, and every step stays visible
+in Temporal across the chain of executions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness import Deployment
+from langgraph_sdk import get_client
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from steadygraph.dev.temporal_server import EmbeddedTemporal
+
+# The run in the suite; bench/bench_long_run.py runs 2,000 steps with the default
+# threshold (500 steps per execution).
+STEPS = int(os.environ.get("STEADYGRAPH_TEST_LONG_RUN_STEPS", "300"))
+STEPS_PER_EXECUTION = 100
+
+
+@pytest.fixture(scope="module")
+def long_run_deployment(
+    temporal_server: EmbeddedTemporal,
+    database_url: str | None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Deployment]:
+    env = {"STEADYGRAPH_STEPS_PER_EXECUTION": str(STEPS_PER_EXECUTION)}
+    if database_url:
+        env["STEADYGRAPH_DATABASE_URL"] = database_url
+    deployment = Deployment(
+        temporal_server.address, Path(tmp_path_factory.mktemp("long")), extra_env=env
+    )
+    try:
+        yield deployment.start()
+    finally:
+        deployment.stop()
+
+
+async def test_a_run_of_hundreds_of_supersteps_continues_as_new_and_succeeds(
+    long_run_deployment: Deployment, temporal_server: EmbeddedTemporal
+) -> None:
+    client = get_client(url=long_run_deployment.url, timeout=60)
+    thread_id = (await client.threads.create())["thread_id"]
+    run = await client.runs.create(
+        thread_id,
+        "loop",
+        input={"target": STEPS},
+        config={"recursion_limit": STEPS + 10},
+    )
+    await client.runs.join(thread_id, run["run_id"])
+
+    assert (await client.runs.get(thread_id, run["run_id"]))["status"] == "success"
+    assert (await client.threads.get_state(thread_id))["values"]["count"] == STEPS
+
+    # In Temporal: one workflow id (the run id), a chain of executions that
+    # each continued as new, and every super-step an activity named "tick".
+    temporal = await Client.connect(temporal_server.address)
+    executions = [e async for e in temporal.list_workflows(f"WorkflowId = '{run['run_id']}'")]
+    assert len(executions) == -(-STEPS // STEPS_PER_EXECUTION)
+    ticks = 0
+    for execution in executions:
+        history = await temporal.get_workflow_handle(
+            run["run_id"], run_id=execution.run_id
+        ).fetch_history()
+        ticks += sum(
+            1
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            and e.activity_task_scheduled_event_attributes.activity_type.name == "tick"
+        )
+    assert ticks == STEPS
