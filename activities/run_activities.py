@@ -15,7 +15,9 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from langchain_core.runnables.config import DEFAULT_RECURSION_LIMIT
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.errors import ErrorCode, GraphRecursionError, create_error_message
 from langgraph.types import Command
 from langgraph.types import StateUpdate as LangGraphStateUpdate
 from langgraph_sdk.runtime import AccessContext
@@ -60,6 +62,26 @@ def _as_activity_error(exc: Exception) -> ApplicationError:
         type=payload["error"],
         non_retryable=payload["error"] in NON_RETRYABLE_ERRORS,
     )
+
+
+def _check_recursion_limit(step: StepInput, config: dict[str, Any], graph: Any) -> None:
+    """Fail the run as LangGraph does when it reaches `recursion_limit`
+    without an end. One `graph.astream(input)` call counts its input as a step
+    too, so it runs at most limit - 1 node steps; a run here the same. (A
+    call that resumes without input lets LangGraph run two more; here a
+    resumed run gets the same limit.)"""
+    # The run's config wins over one bound to the graph (`with_config`), as in LangGraph.
+    bound = (getattr(graph, "config", None) or {}).get("recursion_limit")
+    limit = config.get("recursion_limit") or bound or DEFAULT_RECURSION_LIMIT
+    if step.step_number >= limit - 1:
+        message = create_error_message(
+            message=(
+                f"Recursion limit of {limit} reached without hitting a stop condition. "
+                "You can increase the limit by setting the `recursion_limit` config key."
+            ),
+            error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
+        )
+        raise _as_activity_error(GraphRecursionError(message))
 
 
 @contextlib.asynccontextmanager
@@ -456,6 +478,7 @@ class RunActivities:
             # writes a "fork" checkpoint there and the step's after it.
             run_config, since = _at_checkpoint(config, step.from_checkpoint_id), head_id
         if head_id == step.from_checkpoint_id or run_config is not config:
+            _check_recursion_limit(step, config, graph)
             command = RunKwargs.of(run).command if step.with_command else None
             async with _heartbeating():
                 ran = await self._run_graph(

@@ -287,6 +287,7 @@ class RunWorkflow:
                 nodes,
                 with_command=pending_command,
                 emit_initial_values=self._steps_done == 0 and plan.resuming,
+                step_number=self._steps_done,
             )
             name = step_activity_name(nodes)
             policy = step_policy_of(nodes, run.step, run.node_steps)

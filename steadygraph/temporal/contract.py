@@ -247,6 +247,10 @@ class StepInput:
     # LangGraph re-emits the current values when a stopped graph resumes; only
     # the first step of a run that applied no new input shows that to clients.
     emit_initial_values: bool = False
+    # The run's super-steps before this one (across continue-as-new): each
+    # activity is one astream call, so LangGraph alone would count one step
+    # against the run's recursion_limit; the activity checks the run's count.
+    step_number: int = 0
 
 
 @dataclass(frozen=True)

@@ -73,3 +73,28 @@ async def test_a_run_of_hundreds_of_supersteps_continues_as_new_and_succeeds(
             and e.activity_task_scheduled_event_attributes.activity_type.name == "tick"
         )
     assert ticks == STEPS
+
+
+@pytest.mark.parametrize("limit", [5, 25])
+async def test_the_recursion_limit_counts_every_superstep_of_a_run_as_langgraph_does(
+    long_run_deployment: Deployment, tmp_path: Path, limit: int
+) -> None:
+    """One astream call of the loop graph runs at most limit - 1 node steps
+    (LangGraph counts the input as a step); a run of that graph here too,
+    although each of its steps is an astream call of its own."""
+    client = get_client(url=long_run_deployment.url, timeout=60)
+    for target, status in ((limit - 1, "success"), (limit, "error")):
+        thread_id = (await client.threads.create())["thread_id"]
+        config = {"recursion_limit": limit} if limit != 25 else {}  # 25: LangGraph's default
+        run = await client.runs.create(thread_id, "loop", input={"target": target}, config=config)
+        await client.runs.join(thread_id, run["run_id"])
+        finished = await client.runs.get(thread_id, run["run_id"])
+        assert finished["status"] == status, (target, finished)
+        state = await client.threads.get_state(thread_id)
+        assert state["values"]["count"] == limit - 1  # no node step beyond the limit
+        if status == "error":
+            assert (await client.threads.get(thread_id))["status"] == "error"
+            events = [
+                part.event async for part in client.runs.join_stream(thread_id, run["run_id"])
+            ]
+            assert "error" in events
