@@ -37,6 +37,7 @@ from steadygraph.graph.postgres_pool import shared_pool
 from steadygraph.graph.store import check_store_config, open_store
 from steadygraph.ids import system_assistant_id
 from steadygraph.services import Services
+from steadygraph.startup_retry import retrying
 from steadygraph.storage import open_storage
 from steadygraph.temporal.client import connect, ensure_search_attributes
 from steadygraph.tracing import instrument_app
@@ -58,12 +59,22 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        storage = await open_storage(settings.storage_url)
+        storage = await retrying(
+            "the database",
+            settings.shown_storage_url,
+            lambda: open_storage(settings.storage_url),
+            timeout_s=settings.connect_timeout_s,
+        )
         try:
             await storage.ensure_system_assistants(
                 {graph_id: system_assistant_id(graph_id) for graph_id in project.graphs}
             )
-            client = await connect(settings)
+            client = await retrying(
+                "Temporal",
+                settings.temporal_target,
+                lambda: connect(settings),
+                timeout_s=settings.connect_timeout_s,
+            )
             await ensure_search_attributes(client)
             async with (
                 shared_pool(settings) as pool,

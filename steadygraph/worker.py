@@ -23,6 +23,7 @@ from steadygraph.graph.loading import GraphRegistry
 from steadygraph.graph.postgres_pool import shared_pool
 from steadygraph.graph.store import open_store
 from steadygraph.services import Services
+from steadygraph.startup_retry import retrying
 from steadygraph.storage import open_storage
 from steadygraph.temporal.client import connect, metrics_runtime, workflow_ui_url
 from steadygraph.threads.ttl_schedule import ensure_sweep_schedule
@@ -64,8 +65,20 @@ async def run_worker(
     graphs = graphs or load_graphs(settings)
     # Before connecting: the client (and so this worker) gets the tracing interceptor.
     setup_tracing(settings, "steadygraph-worker")
-    storage = await open_storage(settings.storage_url)
-    client = client or await connect(settings, runtime=metrics_runtime(settings))
+    storage = await retrying(
+        "the database",
+        settings.shown_storage_url,
+        lambda: open_storage(settings.storage_url),
+        timeout_s=settings.connect_timeout_s,
+    )
+    if client is None:
+        runtime = metrics_runtime(settings)
+        client = await retrying(
+            "Temporal",
+            settings.temporal_target,
+            lambda: connect(settings, runtime=runtime),
+            timeout_s=settings.connect_timeout_s,
+        )
     try:
         async with (
             shared_pool(settings) as pool,

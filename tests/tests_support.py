@@ -26,14 +26,14 @@ class Balancer:
     the next port of `targets` (round-robin); take a port out of `targets` and
     new connections avoid it, as a balancer's health check would."""
 
-    def __init__(self, targets: list[int]) -> None:
+    def __init__(self, targets: list[int], port: int = 0) -> None:
         self.targets = list(targets)
         self._turn = 0
         self._server: asyncio.Server | None = None
-        self.port = 0
+        self.port = port
 
     async def __aenter__(self) -> Balancer:
-        self._server = await asyncio.start_server(self._link, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._link, "127.0.0.1", self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

@@ -15,9 +15,12 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from steadygraph.temporal.client_config import TemporalConfigError, load_client_config
 from steadygraph.temporal.contract import StepPolicy
+
+DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
 
 
 class SettingsError(ValueError):
@@ -57,6 +60,8 @@ class Settings:
     # workflow's own default, 500); travels with each run.
     steps_per_execution: int = 0  # STEADYGRAPH_STEPS_PER_EXECUTION
     ttl_sweep_s: float = 60.0  # STEADYGRAPH_TTL_SWEEP_INTERVAL: how often thread TTLs apply
+    # How long a starting API or worker waits for Temporal and the database.
+    connect_timeout_s: float = 120.0  # STEADYGRAPH_CONNECT_TIMEOUT
     # Static keys a request must present as `x-api-key` (several, to rotate one).
     api_keys: tuple[str, ...] = ()  # STEADYGRAPH_API_KEYS (comma-separated)
     # Answer Chrome's Private Network Access preflight, so LangGraph Studio (a public
@@ -126,6 +131,15 @@ class Settings:
         return str((self.data_dir / "checkpoints.sqlite").resolve())
 
     @property
+    def shown_storage_url(self) -> str:
+        """The metadata database's URL without its password, for logs."""
+        return make_url(self.storage_url).render_as_string(hide_password=True)
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or DEFAULT_TEMPORAL_ADDRESS
+
+    @property
     def is_postgres(self) -> bool:
         return self.database_url is not None and self.database_url.startswith("postgres")
 
@@ -181,6 +195,9 @@ class Environment(BaseSettings):
         None, ge=1, validation_alias="STEADYGRAPH_STEPS_PER_EXECUTION"
     )
     ttl_sweep_s: float | None = Field(None, gt=0, validation_alias="STEADYGRAPH_TTL_SWEEP_INTERVAL")
+    connect_timeout_s: float | None = Field(
+        None, ge=0, validation_alias="STEADYGRAPH_CONNECT_TIMEOUT"
+    )
     api_keys: str | None = _env("STEADYGRAPH_API_KEYS")
     allow_private_network: bool | None = _env("STEADYGRAPH_ALLOW_PRIVATE_NETWORK")
     max_body_bytes: int | None = Field(None, ge=1, validation_alias="STEADYGRAPH_MAX_BODY_BYTES")

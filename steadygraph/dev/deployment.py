@@ -112,7 +112,11 @@ class Deployment:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
-        wait_until(lambda: http_ok(url) or api.poll() is not None, 60, f"the API at {url}")
+        try:
+            wait_until(lambda: http_ok(url) or api.poll() is not None, 60, f"the API at {url}")
+        except TimeoutError:
+            stop(api)
+            raise
         if api.poll() is not None:
             raise RuntimeError(f"API exited: {self.read_log('api')}")
         return api
@@ -154,7 +158,11 @@ class Deployment:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
-        wait_until(lambda: ready.exists() or worker.poll() is not None, 60, "the worker")
+        try:
+            wait_until(lambda: ready.exists() or worker.poll() is not None, 60, "the worker")
+        except TimeoutError:
+            stop(worker)  # not ours to leave running: nobody else knows its PID
+            raise
         if worker.poll() is not None:
             raise RuntimeError(f"worker exited: {self.read_log('worker')}")
         self.workers.append(worker)

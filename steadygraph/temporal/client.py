@@ -20,9 +20,6 @@ from steadygraph.tracing import temporal_interceptors
 log = logging.getLogger(__name__)
 
 
-DEFAULT_ADDRESS = "127.0.0.1:7233"
-
-
 async def connect(
     settings: Settings, address: str | None = None, *, runtime: Runtime | None = None
 ) -> Client:
@@ -30,7 +27,7 @@ async def connect(
     API key, TLS client certificate and CA, gRPC metadata), traced when tracing is on;
     a worker built on it inherits the tracing interceptor."""
     return await Client.connect(
-        address or settings.temporal_address or DEFAULT_ADDRESS,
+        address or settings.temporal_target,
         namespace=settings.temporal_namespace,
         runtime=runtime,
         interceptors=temporal_interceptors(settings),
