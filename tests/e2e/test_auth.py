@@ -208,7 +208,9 @@ async def test_thread_streams_of_another_users_thread_are_refused(
         command = {"id": 1, "method": "run.start", "params": {"assistant_id": GRAPH}}
         answer = await http.post(f"/threads/{thread_id}/commands", json=command)
         assert answer.status_code == 404, answer.text
-        answer = await http.post(f"/threads/{thread_id}/stream/events", json={})
+        # A valid subscription: refused for whose thread it is, not for its body.
+        subscription = {"channels": ["lifecycle"], "since": 0}
+        answer = await http.post(f"/threads/{thread_id}/stream/events", json=subscription)
         assert answer.status_code == 404, answer.text
     # Nothing of bob's reached alice's thread, and she still streams it.
     assert len(await alice.runs.list(thread_id)) == 1
