@@ -22,7 +22,12 @@ def _run(
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "TEMPORAL_ADDRESS": "127.0.0.1:1", **(env or {})},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "TEMPORAL_ADDRESS": "127.0.0.1:1",
+            "STEADYGRAPH_CONNECT_TIMEOUT": "0",
+            **(env or {}),
+        },
     )
 
 

@@ -142,6 +142,8 @@ def _start(config: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
         env={
             "PATH": "/usr/bin:/bin",
             "TEMPORAL_ADDRESS": "127.0.0.1:1",
+            # Nobody will listen there: fail at once instead of waiting for Temporal.
+            "STEADYGRAPH_CONNECT_TIMEOUT": "0",
             "STEADYGRAPH_DATA_DIR": str(tmp_path / "data"),
         },
     )
