@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-from steadygraph.dev.deployment import Deployment
+from steadygraph.dev.deployment import Deployment, fresh_postgres_database
 from steadygraph.dev.temporal_server import EmbeddedTemporal, free_port
 
 BENCH_GRAPHS = Path(__file__).resolve().parent / "graphs" / "langgraph.json"
@@ -51,18 +50,8 @@ def _pid(process: object) -> int:
     return int(pid)
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    import psycopg
-
-    name = f"steadygraph_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def postgres_database() -> AbstractContextManager[str]:
+    return fresh_postgres_database(POSTGRES_ADMIN_URL, "steadygraph_bench_")
 
 
 @contextmanager

@@ -44,16 +44,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 @contextmanager
 def fresh_postgres_database() -> Iterator[str]:
     """A new, empty database on the local PostgreSQL server, dropped afterwards."""
-    import psycopg
-
-    name = f"steadygraph_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with deployment.fresh_postgres_database(POSTGRES_ADMIN_URL, "steadygraph_test_") as url:
+        yield url
 
 
 @dataclass

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -29,6 +30,22 @@ _DEV_IGNORES = ("TEMPORAL_ADDRESS", "STEADYGRAPH_DATABASE_URL", "DATABASE_URL")
 def steadygraph_command(*args: str) -> list[str]:
     """`steadygraph ARGS` run by this Python; -P keeps the cwd off sys.path."""
     return [sys.executable, "-P", "-m", "steadygraph", *args]
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server `admin_url` connects
+    to (named `prefix` + a random suffix), dropped afterwards."""
+    import psycopg
+
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def wait_until(
