@@ -72,6 +72,23 @@ def _shielded(value: Any) -> Any:
     return value
 
 
+# Every request is logged when sent and when answered, so a request that never
+# ends (the fuzzer's timeout is per read, and SSE pings defeat it) is named.
+CALL_LOG = os.environ.get("STEADYGRAPH_FUZZ_CALL_LOG")
+
+
+def _log_call(case: Any, what: str) -> None:
+    if CALL_LOG:
+        with open(CALL_LOG, "a") as log:
+            request = f"{case.method} {case.formatted_path} {case.query} {repr(case.body)[:300]}"
+            log.write(f"{id(case)} {what} {request}\n")
+
+
+@schemathesis.hook
+def after_call(context: Any, case: Any, response: Any) -> None:
+    _log_call(case, "end")
+
+
 @schemathesis.hook
 def before_call(context: Any, case: Any, **kwargs: Any) -> None:
     _shortened_delay(case.body)
@@ -80,3 +97,4 @@ def before_call(context: Any, case: Any, **kwargs: Any) -> None:
         case.path_parameters = _shielded(case.path_parameters)
         case.query = _shielded(case.query)
         case.body = _shielded(case.body)
+    _log_call(case, "start")

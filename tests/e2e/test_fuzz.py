@@ -102,6 +102,18 @@ def _har_entries(har: Path) -> list[dict[str, Any]]:
         entries.append(entry)
 
 
+def _unanswered(calls: Path) -> str:
+    """Requests the fuzzer sent and got no answer to (from fuzz_hooks' call log)."""
+    started: dict[str, str] = {}
+    for line in calls.read_text().splitlines() if calls.exists() else []:
+        key, what, rest = [*line.split(" ", 2), "", ""][:3]
+        if what == "start":
+            started[key] = rest
+        else:
+            started.pop(key, None)
+    return "\n".join(started.values()) or "(none)"
+
+
 def _slowest_requests(har: Path, count: int = 15) -> str:
     """What the fuzzer waited for longest."""
     entries = sorted(_har_entries(har), key=lambda entry: -entry["time"])
@@ -129,6 +141,7 @@ def test_fuzzing_the_api_finds_no_server_error_no_hang_and_loses_nothing(
         before = _snapshot(http, *ids)
 
         har = tmp_path / "requests.har"
+        calls = tmp_path / "calls.log"
         command = [
             str(Path(sys.executable).with_name("st")),
             "run",
@@ -149,6 +162,7 @@ def test_fuzzing_the_api_finds_no_server_error_no_hang_and_loses_nothing(
             **os.environ,
             "SCHEMATHESIS_HOOKS": str(HOOKS),
             "STEADYGRAPH_FUZZ_PROTECTED": ",".join(ids),
+            "STEADYGRAPH_FUZZ_CALL_LOG": str(calls),
         }
         try:
             fuzz = subprocess.run(
@@ -163,7 +177,8 @@ def test_fuzzing_the_api_finds_no_server_error_no_hang_and_loses_nothing(
             output = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout
             pytest.fail(
                 f"fuzzing took over {FUZZ_BUDGET_S} s:\n{(output or '')[-6000:]}\n"
-                f"slowest requests:\n{_slowest_requests(har)}"
+                f"slowest requests:\n{_slowest_requests(har)}\n"
+                f"requests never answered:\n{_unanswered(calls)}"
             )
         finally:
             _delete_crons(http)
