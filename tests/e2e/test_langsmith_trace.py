@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from harness import Deployment, wait_until
+from harness import dedicated_deployment, wait_until
 from langgraph_sdk import get_client
 
 from steadygraph.dev.temporal_server import EmbeddedTemporal
@@ -108,15 +108,10 @@ def traced_url(
         "LANGSMITH_API_KEY": "not-a-real-key",
         "LANGSMITH_PROJECT": "steadygraph-test",
     }
-    if database_url:
-        env["STEADYGRAPH_DATABASE_URL"] = database_url
-    deployment = Deployment(
-        temporal_server.address, tmp_path_factory.mktemp("langsmith"), extra_env=env
-    )
-    try:
-        yield deployment.start().url
-    finally:
-        deployment.stop()
+    with dedicated_deployment(
+        temporal_server.address, database_url, tmp_path_factory.mktemp("langsmith"), extra_env=env
+    ) as deployment:
+        yield deployment.url
 
 
 def _named(runs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:

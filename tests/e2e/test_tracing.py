@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from harness import Deployment, wait_until
+from harness import dedicated_deployment, wait_until
 from langgraph_sdk import get_client
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -118,15 +118,10 @@ def traced_url(
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "100",
     }
-    if database_url:
-        env["STEADYGRAPH_DATABASE_URL"] = database_url
-    deployment = Deployment(
-        temporal_server.address, tmp_path_factory.mktemp("traced"), extra_env=env
-    )
-    try:
-        yield deployment.start().url
-    finally:
-        deployment.stop()
+    with dedicated_deployment(
+        temporal_server.address, database_url, tmp_path_factory.mktemp("traced"), extra_env=env
+    ) as deployment:
+        yield deployment.url
 
 
 def _one(spans: list[Span], what: str) -> Span:
