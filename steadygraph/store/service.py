@@ -3,6 +3,7 @@ times, and a namespace or filter the store refuses is the caller's mistake (422)
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,50 @@ def _namespace(value: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(label) for label in namespace) if namespace else ()
 
 
+# What LangGraph's stores accept in a search filter. The stores batch
+# concurrent operations into one call, so a filter that fails inside the store
+# fails every request batched with it: it is refused here, before it gets there.
+_FILTER_OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
+# The SQLite store puts keys into its SQL and allows only these characters.
+_SQLITE_FILTER_KEY = re.compile(r"^[a-zA-Z0-9_.-]+$")
+# Values are serialised with orjson, which stops at 64-bit integers.
+_INT_RANGE = range(-(2**63), 2**64)
+
+
+def _check_ints(where: str, value: Any) -> None:
+    """422 for an integer the store cannot serialise, anywhere in `value`."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and item not in _INT_RANGE:
+            raise Invalid(f"{where} holds an integer out of range (64-bit integers only)")
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+
+
+def check_filter(store: BaseStore, item_filter: dict[str, Any] | None) -> None:
+    """422 for a filter the store would fail on."""
+    sqlite_keys = type(store).__module__.startswith("langgraph.store.sqlite")
+    for key, condition in (item_filter or {}).items():
+        if sqlite_keys and not _SQLITE_FILTER_KEY.match(key):
+            raise Invalid(
+                f"Invalid filter key: {key!r}. Filter keys must contain only letters, "
+                "digits, underscores, dots and hyphens."
+            )
+        if isinstance(condition, dict):
+            for operator, operand in condition.items():
+                if operator not in _FILTER_OPERATORS:
+                    raise Invalid(
+                        f"Unsupported filter operator {operator!r} on {key!r} "
+                        f"(one of {', '.join(sorted(_FILTER_OPERATORS))})"
+                    )
+                _check_ints(f"filter {key!r}", operand)
+        else:
+            _check_ints(f"filter {key!r}", condition)
+
+
 async def put_item(store: BaseStore, body: StorePut) -> None:
     value: dict[str, Any] = {
         "namespace": tuple(body.namespace),
@@ -45,6 +90,7 @@ async def put_item(store: BaseStore, body: StorePut) -> None:
         "index": body.index,
         "ttl": body.ttl,
     }
+    _check_ints("value", body.value)
     await authorize("store", "put", value)
     try:
         await store.aput(
@@ -83,6 +129,7 @@ async def delete_item(store: BaseStore, body: StoreDelete) -> None:
 
 
 async def search_items(store: BaseStore, body: StoreSearch) -> list[dict[str, Any]]:
+    check_filter(store, body.filter)
     value: dict[str, Any] = {
         "namespace": tuple(body.namespace_prefix or ()),
         "filter": body.filter,

@@ -5,6 +5,7 @@ input, and graph nodes that read and write the very same store."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -276,6 +277,7 @@ def _put(**changes: Any) -> dict[str, Any]:
         ("PUT", "/store/items", _put(key=_MISSING), "key"),
         ("PUT", "/store/items", _put(index=True), "index"),
         ("PUT", "/store/items", _put(ttl=-1), "ttl"),
+        ("PUT", "/store/items", _put(value={"n": [1, 2**70]}), "value"),
         ("GET", "/store/items", {"params": {"namespace": "a..b", "key": "k"}}, "namespace"),
         ("GET", "/store/items", {"params": {"namespace": "a"}}, "key"),
         ("DELETE", "/store/items", {"json": {"namespace": ["a.b"], "key": "k"}}, "namespace"),
@@ -285,6 +287,8 @@ def _put(**changes: Any) -> dict[str, Any]:
         ("POST", "/store/items/search", {"json": {"namespace_prefix": "a"}}, "namespace_prefix"),
         ("POST", "/store/items/search", {"json": {"filter": {"x": {"$bogus": 1}}}}, "$bogus"),
         ("POST", "/store/items/search", {"json": {"filter": "red"}}, "filter"),
+        ("POST", "/store/items/search", {"json": {"filter": {"n": 2**70}}}, "filter"),
+        ("POST", "/store/items/search", {"json": {"filter": {"n": {"$gt": -(2**70)}}}}, "filter"),
         ("POST", "/store/namespaces", {"json": {"max_depth": 0}}, "max_depth"),
         ("POST", "/store/namespaces", {"json": {"limit": -5}}, "limit"),
         ("POST", "/store/namespaces", {"json": {"prefix": ["a.b"]}}, "prefix"),
@@ -301,6 +305,31 @@ async def test_bad_input_is_422_naming_the_field(
         response = await http.request(method, path, **request_kwargs)
     assert response.status_code == 422, response.text
     assert field in response.json()["detail"]
+
+
+async def test_a_bad_filter_fails_only_its_own_request(
+    store_server: StoreServer, root: str, database_url: str | None
+) -> None:
+    """LangGraph's stores run concurrent operations as one batch, so a filter
+    the store chokes on used to fail every request batched with it (found by
+    the fuzz test: a namespace listing answered 500 for another's filter)."""
+    bad_filters = [{"x": {"$bogus": 1}}, {"x": 2**70}]
+    if database_url is None:  # only the SQLite store restricts filter keys
+        bad_filters.append({"M\U000a631f": 1})
+    async with httpx.AsyncClient(base_url=store_server.url, timeout=10) as http:
+        await http.put("/store/items", json={"namespace": [root], "key": "k", "value": {"x": 1}})
+        for bad in bad_filters:
+            answers = await asyncio.gather(
+                *[http.post("/store/items/search", json={"filter": bad}) for _ in range(5)],
+                *[http.post("/store/namespaces", json={"prefix": [root]}) for _ in range(5)],
+                *[
+                    http.post("/store/items/search", json={"namespace_prefix": [root]})
+                    for _ in range(5)
+                ],
+            )
+            assert [a.status_code for a in answers[:5]] == [422] * 5, answers[0].text
+            assert all(a.json() == {"namespaces": [[root]]} for a in answers[5:10])
+            assert all([i["key"] for i in a.json()["items"]] == ["k"] for a in answers[10:])
 
 
 async def test_invalid_put_stores_nothing(store_server: StoreServer, root: str) -> None:
