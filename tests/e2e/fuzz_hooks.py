@@ -34,7 +34,9 @@ STAND_IN = "9f1b5d6e-0c1a-4c59-9a59-6f0e4f0b7c11"
 # read. A well-formed thread id is sent as an unknown one (404 once the rest of
 # the request passed validation); malformed ids and every other part of the
 # request are sent as generated. tests/e2e/test_thread_streams.py covers these
-# streams with valid input.
+# streams with valid input. The unknown id is a fresh one per request, never
+# STAND_IN: the shielding below may send STAND_IN in a body that creates a
+# thread under that id, whose stream would then be open-ended again.
 OPEN_ENDED_STREAMS = frozenset(
     {("GET", "/threads/{thread_id}/stream"), ("POST", "/threads/{thread_id}/stream/events")}
 )
@@ -52,7 +54,7 @@ def _bounded_stream(case: Any) -> None:
     if (case.method.upper(), case.operation.path) not in OPEN_ENDED_STREAMS:
         return
     if case.path_parameters and _is_uuid(case.path_parameters.get("thread_id")):
-        case.path_parameters = {**case.path_parameters, "thread_id": STAND_IN}
+        case.path_parameters = {**case.path_parameters, "thread_id": str(uuid.uuid4())}
 
 
 def _shortened_delay(body: Any) -> None:
