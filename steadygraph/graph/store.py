@@ -314,7 +314,11 @@ async def _open_sqlite(
     # busy timeout: API and worker write the same file, and a writer should wait
     # for the other rather than fail with "database is locked".
     async with aiosqlite.connect(str(path), isolation_level=None, timeout=30) as conn:
-        await conn.execute("PRAGMA journal_mode=WAL")
+        # Switching a file to WAL takes an exclusive lock, and SQLite does not
+        # wait for it (the busy timeout does not apply): processes opening the
+        # store together take turns. Once the file is WAL, this is a no-op.
+        async with file_lock(f"{path}.setup.lock"):
+            await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
         # The schema declares store_vectors ON DELETE CASCADE, which SQLite only
         # enforces with this on; otherwise deleted items leave their vectors behind.
