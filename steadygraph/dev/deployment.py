@@ -71,6 +71,10 @@ def _log_tail(path: Path, chars: int = 4000) -> str:
     return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
 
+class PortTaken(RuntimeError):
+    """The API could not bind its port: another process has it."""
+
+
 @dataclass
 class Deployment:
     """`steadygraph api` + `steadygraph worker` as separate processes, as in production.
@@ -135,7 +139,10 @@ class Deployment:
             stop(api)
             raise
         if api.poll() is not None:
-            raise RuntimeError(f"API exited: {self.read_log('api')}")
+            tail = self.read_log("api")
+            if f"{port}): address already in use" in tail:
+                raise PortTaken(f"API exited: {tail}")
+            raise RuntimeError(f"API exited: {tail}")
         return api
 
     def start_api(self) -> None:
@@ -196,7 +203,17 @@ class Deployment:
 
     def start(self) -> Deployment:
         self.start_worker()
-        self.start_api()
+        # The free port was picked before the API binds it: another process
+        # (a parallel test) may take it in between. Only a first start may
+        # move to another port; a restart keeps the URL clients know.
+        for attempt in range(3):
+            try:
+                self.start_api()
+                break
+            except PortTaken:
+                if attempt == 2:
+                    raise
+                self.port = free_port()
         return self
 
     def stop(self) -> None:

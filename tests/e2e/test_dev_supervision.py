@@ -66,6 +66,11 @@ async def _kill_the_worker_then_run(dev: DevServer) -> int:
     finished = await client.runs.get(thread["thread_id"], run["run_id"])
     assert finished["status"] == "success"
 
+    # The new worker takes tasks as soon as it polls, which may be a moment
+    # before the supervisor records it.
+    wait_until(
+        lambda: _worker_pid(dev.data_dir) not in (None, first), 15, "the new worker's pid file"
+    )
     second = _worker_pid(dev.data_dir)
     assert second is not None and second != first
     assert _alive(second) and second in _children(dev.process.pid)
