@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from scripted_activities import WAIT_S, linear_run, run_input, scripted_worker, submit
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from steadygraph.dev.temporal_server import EmbeddedTemporal
 from steadygraph.temporal.contract import (
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
@@ -28,11 +26,6 @@ from steadygraph.temporal.contract import (
 from steadygraph.workflows import RunWorkflow, ThreadWorkflow
 
 NODES = [f"node{i}" for i in range(10)]
-
-
-@pytest.fixture(scope="module")
-async def client(temporal_server: EmbeddedTemporal) -> AsyncIterator[Client]:
-    yield await Client.connect(temporal_server.address)
 
 
 async def executions(client: Client, run_id: str) -> list[list[str]]:

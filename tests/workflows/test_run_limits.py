@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 
-import pytest
 from scripted_activities import (
     FAST_STEPS,
     WAIT_S,
@@ -22,7 +20,6 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from steadygraph.dev.temporal_server import EmbeddedTemporal
 from steadygraph.temporal.contract import (
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
@@ -34,11 +31,6 @@ from steadygraph.temporal.contract import (
     thread_workflow_id,
 )
 from steadygraph.workflows import RunWorkflow
-
-
-@pytest.fixture(scope="module")
-async def client(temporal_server: EmbeddedTemporal) -> AsyncIterator[Client]:
-    yield await Client.connect(temporal_server.address)
 
 
 def _ids() -> tuple[str, str]:

@@ -5,7 +5,6 @@ Temporal dev server; no database, no graph."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from scripted_activities import (
@@ -18,7 +17,6 @@ from scripted_activities import (
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from steadygraph.dev.temporal_server import EmbeddedTemporal
 from steadygraph.temporal.contract import (
     ACTIVITY_DELIVER_WEBHOOK,
     ACTIVITY_FINISH_RUN,
@@ -33,11 +31,6 @@ from steadygraph.temporal.contract import (
     run_workflow_id,
 )
 from steadygraph.workflows import RunWorkflow
-
-
-@pytest.fixture(scope="module")
-async def client(temporal_server: EmbeddedTemporal) -> AsyncIterator[Client]:
-    yield await Client.connect(temporal_server.address)
 
 
 def _ids() -> tuple[str, str]:

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
-import pytest
 from scripted_activities import WAIT_S, linear_run, run_input, scripted_worker, submit
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from steadygraph.dev.temporal_server import EmbeddedTemporal
 from steadygraph.temporal.contract import (
     ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_FINISH_RUN,
@@ -25,11 +22,6 @@ from steadygraph.temporal.contract import (
     thread_workflow_id,
 )
 from steadygraph.workflows import ThreadWorkflow
-
-
-@pytest.fixture(scope="module")
-async def client(temporal_server: EmbeddedTemporal) -> AsyncIterator[Client]:
-    yield await Client.connect(temporal_server.address)
 
 
 async def test_a_run_forgotten_while_no_worker_is_alive_never_starts(client: Client) -> None:

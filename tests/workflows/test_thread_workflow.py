@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from scripted_activities import (
@@ -20,9 +19,7 @@ from scripted_activities import (
 )
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
 
-from steadygraph.dev.temporal_server import EmbeddedTemporal
 from steadygraph.temporal.contract import (
     ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_FINISH_RUN,
@@ -38,23 +35,6 @@ from steadygraph.temporal.contract import (
     thread_workflow_id,
 )
 from steadygraph.workflows import ThreadWorkflow
-
-
-@pytest.fixture(scope="module")
-async def client(temporal_server: EmbeddedTemporal) -> AsyncIterator[Client]:
-    yield await Client.connect(temporal_server.address)
-
-
-@pytest.fixture
-async def thread(client: Client) -> AsyncIterator[str]:
-    """A thread id; its workflow (idle for a minute before it ends) is
-    terminated after the test."""
-    thread_id = str(uuid.uuid4())
-    yield thread_id
-    try:
-        await client.get_workflow_handle(thread_workflow_id(thread_id)).terminate("test over")
-    except RPCError:
-        pass  # it has ended already
 
 
 def gated_run(activities: ScriptedActivities, *nodes: str) -> tuple[str, asyncio.Event]:
