@@ -5,7 +5,9 @@ Where a stream starts:
 - with `since`: right after that position (replaying what was missed, also
   from runs that have ended since);
 - else at the thread's earliest active run, or at its last run when that run
-  stopped at an interrupt (so a client that attaches sees what it is asked);
+  stopped at an interrupt (so a client that attaches sees what it is asked)
+  or ended within the last JUST_ENDED_S seconds (so a client that started a
+  run sees it end, however fast it ended);
 - else live: at the next run the thread gets.
 It then follows the thread's runs for as long as the client listens.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from steadygraph.graph.serde import loads
@@ -27,6 +30,9 @@ _POLL_START_S = 0.02
 _POLL_MAX_S = 0.25  # a running run's log
 _IDLE_POLL_MAX_S = 0.5  # a thread with no run to follow yet
 _RUNS_PAGE = 1000
+# A stream opened without `since` this soon after the thread's last run ended
+# starts with that run (see _live_start).
+JUST_ENDED_S = 3.0
 
 
 async def thread_runs(storage: Storage, thread_id: str) -> list[dict[str, Any]]:
@@ -39,10 +45,20 @@ async def thread_runs(storage: Storage, thread_id: str) -> list[dict[str, Any]]:
             return runs[::-1]
 
 
+def _just_ended(run: dict[str, Any]) -> bool:
+    ended = datetime.fromisoformat(run["updated_at"])
+    return (datetime.now(UTC) - ended).total_seconds() < JUST_ENDED_S
+
+
 async def _live_start(storage: Storage, thread_id: str, runs: list[dict[str, Any]]) -> int:
     for ordinal, run in enumerate(runs, start=1):
         if run["status"] in ACTIVE_RUN_STATUSES:
             return ordinal
+    # The SDK opens its lifecycle stream (no `since`) right after `run.start`
+    # returns; a run that failed at once may have ended by then, and the
+    # stream must still show it ending, or `thread.output` waits for ever.
+    if runs and _just_ended(runs[-1]):
+        return len(runs)
     if runs:
         thread = await storage.get_thread(thread_id)
         if thread is not None and thread["status"] == "interrupted":

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from langgraph_sdk import get_client, get_sync_client
 
+from steadygraph.thread_streams.source import JUST_ENDED_S
+
 WEATHER = {"messages": [{"role": "human", "content": "what's the weather in sf"}]}
 SF_ANSWER = "The weather in San Francisco is 60 degrees and foggy."
 TIMEOUT = 60
@@ -358,3 +360,24 @@ async def test_a_new_session_on_an_interrupted_thread_sees_and_answers_it(
         await again.run.respond("no")
         output = await asyncio.wait_for(again.output, TIMEOUT)
     assert output["result"] == "refused"
+
+
+async def test_a_stream_opened_just_after_a_run_ended_still_shows_it_ending(
+    server_url: str,
+) -> None:
+    """The SDK opens its lifecycle stream (no `since`) only once `run.start`
+    has returned; a run that failed at once has ended by then. Streams opened
+    later than JUST_ENDED_S wait for the thread's next run instead."""
+    client = get_client(url=server_url)
+    thread_id = (await client.threads.create())["thread_id"]
+    run = await client.runs.create(thread_id, "hitl", input="not a state")
+    await client.runs.join(thread_id, run["run_id"])
+    assert (await client.runs.get(thread_id, run["run_id"]))["status"] == "error"
+
+    events = await _sse(server_url, thread_id, {"channels": ["lifecycle"]})
+    assert events[-1]["params"]["data"]["event"] == "failed"
+    assert {e["params"]["data"].get("run_id", run["run_id"]) for e in events} == {run["run_id"]}
+
+    await asyncio.sleep(JUST_ENDED_S)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(_sse(server_url, thread_id, {"channels": ["lifecycle"]}, 1), 1.0)
