@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -22,8 +23,10 @@ from langgraph.types import Command
 from langgraph.types import StateUpdate as LangGraphStateUpdate
 from langgraph_sdk.runtime import AccessContext
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
 from steadygraph.activities.graph_loop import GraphLoop, LoopBoundCheckpointer, LoopBoundStore
 from steadygraph.activities.stream_sink import StreamSink, graph_stream_modes
@@ -41,6 +44,7 @@ from steadygraph.temporal.contract import (
     ACTIVITY_PREPARE_RUN,
     ACTIVITY_UPDATE_STATE,
     NON_RETRYABLE_ERRORS,
+    SIGNAL_RUN_ENDED,
     CancelRequest,
     RunEnd,
     RunPlan,
@@ -49,8 +53,11 @@ from steadygraph.temporal.contract import (
     StateUpdateResult,
     StepInput,
     StepResult,
+    thread_workflow_id,
 )
 from steadygraph.tracing import langsmith
+
+log = logging.getLogger(__name__)
 
 
 def _as_activity_error(exc: Exception) -> ApplicationError:
@@ -217,7 +224,9 @@ class RunActivities:
         checkpointer: BaseCheckpointSaver,
         store: Any = None,
         graph_loop: GraphLoop | None = None,
+        temporal: Client | None = None,
     ) -> None:
+        self.temporal = temporal
         self.storage = storage
         self.graphs = graphs
         self.checkpointer = checkpointer
@@ -521,15 +530,31 @@ class RunActivities:
         await langsmith.record_run(self.storage, end, cached[0] if cached else None)
         if end.status == "rollback":
             await self._roll_back(end)
-            return await log_run_ended(self.storage, end)
-        final_event = None
-        if end.status == "error" and end.error:
-            # LangGraph Server ends a failed run's stream with an `error` event.
-            final_event = ("error", dumps(end.error))
-        await self.storage.finish_run(
-            end.run_id, status=end.status, error=end.error, final_event=final_event
-        )
+        else:
+            final_event = None
+            if end.status == "error" and end.error:
+                # LangGraph Server ends a failed run's stream with an `error` event.
+                final_event = ("error", dumps(end.error))
+            await self.storage.finish_run(
+                end.run_id, status=end.status, error=end.error, final_event=final_event
+            )
+        if end.direct:
+            await self._report_direct_end(end)
         await log_run_ended(self.storage, end)
+
+    async def _report_direct_end(self, end: RunEnd) -> None:
+        """Tell the thread's workflow that a run it did not start has ended,
+        if anything waits there. The end is committed first, so a workflow
+        that looked before it sees the run active and gets this signal, and
+        one that looks after sees it ended."""
+        if self.temporal is None or not await self.storage.thread_has_waiters(end.thread_id):
+            return
+        try:
+            await self.temporal.get_workflow_handle(thread_workflow_id(end.thread_id)).signal(
+                SIGNAL_RUN_ENDED, end.run_id
+            )
+        except RPCError as exc:  # no thread workflow runs: nothing waits there
+            log.debug("thread workflow of run %s not told of its end: %s", end.run_id, exc)
 
     async def _roll_back(self, end: RunEnd) -> None:
         """Erase the run and every checkpoint it wrote: the thread is back where
@@ -579,6 +604,8 @@ class RunActivities:
                 graph, base, update.thread_id, since=_checkpoint_id(head.config if head else None)
             )
         await self.storage.update_thread_state(update.thread_id, snapshot_payload(snapshot))
+        # Applied: runs created from now on need not queue behind it.
+        await self.storage.count_state_update(update.thread_id, -1)
         return StateUpdateResult(checkpoint=checkpoint_ref(written))
 
     @activity.defn(name=ACTIVITY_DROP_QUEUED_RUN)

@@ -13,6 +13,7 @@ from steadygraph.activities import (
     CronActivities,
     MaintenanceActivities,
     RunActivities,
+    ThreadActivities,
     WebhookActivities,
 )
 from steadygraph.assistants.graph_info import publish_graph_info
@@ -95,7 +96,8 @@ async def run_worker(
             services = Services(
                 settings, graphs.project, storage, client, webhook_policy, checkpointer
             )
-            activities = RunActivities(storage, graphs, checkpointer, store)
+            activities = RunActivities(storage, graphs, checkpointer, store, temporal=client)
+            thread_activities = ThreadActivities(storage, client)
             maintenance = MaintenanceActivities(services)
             crons = CronActivities(services)
             webhooks = WebhookActivities(
@@ -119,6 +121,8 @@ async def run_worker(
                     activities.drop_queued_run,
                     activities.delete_thread,
                     activities.update_state,
+                    thread_activities.direct_runs,
+                    thread_activities.cancel_direct_run,
                     webhooks.deliver_webhook,
                     maintenance.sweep_expired_threads,
                     crons.fire_cron,

@@ -151,7 +151,7 @@ class RunWorkflow:
         workflow.set_current_details(f"{end.status} after {self._steps_done} step(s)")
         await workflow.execute_local_activity(
             ACTIVITY_FINISH_RUN,
-            RunEnd(end.run_id, end.status, end.error, run.thread_id, run.graph_id),
+            RunEnd(end.run_id, end.status, end.error, run.thread_id, run.graph_id, run.direct),
             start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
             retry_policy=_BOOKKEEPING_RETRY,
             summary=f"finish run: {end.status}",

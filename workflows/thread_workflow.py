@@ -19,31 +19,33 @@ loses the run nor starts it twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 from steadygraph.temporal.contract import (
+    ACTIVITY_CANCEL_DIRECT_RUN,
+    ACTIVITY_DIRECT_RUNS,
     ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_UPDATE_STATE,
-    ASSISTANT_ID_ATTRIBUTE,
     BUSY_MESSAGE,
-    GRAPH_ID_ATTRIBUTE,
-    RUN_ID_ATTRIBUTE,
+    SIGNAL_RUN_ENDED,
     SIGNAL_SUBMIT_RUN,
     THREAD_BUSY,
-    THREAD_ID_ATTRIBUTE,
     THREAD_WORKFLOW,
     CancelOutcome,
     CancelRequest,
+    DirectRun,
     RunRequest,
     StateUpdate,
     StateUpdateResult,
     ThreadInput,
     run_memo,
+    run_search_attributes,
     run_workflow_id,
 )
 from steadygraph.workflows.run_workflow import RunWorkflow
@@ -51,6 +53,15 @@ from steadygraph.workflows.run_workflow import RunWorkflow
 # A thread with no work for this long lets its workflow complete; the next
 # run starts a new one. Keeps idle threads from holding open workflows.
 IDLE_TIMEOUT = timedelta(minutes=1)
+
+# Histories recorded before runs could be started without this workflow
+# replay without waiting for such runs.
+DIRECT_RUNS_PATCH = "direct-runs"
+# How often the thread's direct runs are looked up again while waiting for
+# them, should the signal of one's end be lost (e.g. it was terminated by hand).
+DIRECT_RECHECK = timedelta(seconds=10)
+_BOOKKEEPING_TIMEOUT = timedelta(seconds=60)
+_BOOKKEEPING_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
 
 @workflow.defn(name=THREAD_WORKFLOW)
@@ -61,6 +72,8 @@ class ThreadWorkflow:
         self._current_started = False
         self._cancelled: dict[str, str] = {}  # run id -> action, for the current run
         self._updating_state = False
+        self._updates_waiting = 0  # state updates waiting for their turn
+        self._ended_direct: set[str] = set()  # direct runs reported ended (run_ended)
 
     @workflow.run
     async def run(self, thread: ThreadInput) -> None:
@@ -75,8 +88,18 @@ class ThreadWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if not self._queue:
                     return
-            # A state update in progress finishes before the next run starts.
-            await workflow.wait_condition(lambda: not self._updating_state)
+            if workflow.patched(DIRECT_RUNS_PATCH):
+                # Runs started without this workflow came first; then state
+                # updates that waited for the runs before them.
+                await self._wait_for_direct_runs(thread.thread_id)
+                await workflow.wait_condition(
+                    lambda: self._updates_waiting == 0 and not self._updating_state
+                )
+                if not self._queue:  # cancelled while it waited
+                    continue
+            else:
+                # A state update in progress finishes before the next run starts.
+                await workflow.wait_condition(lambda: not self._updating_state)
             request = self._queue.pop(0)
             await self._execute(request)
             if workflow.info().is_continue_as_new_suggested():
@@ -104,14 +127,7 @@ class ThreadWorkflow:
                 request.run,
                 id=run_workflow_id(run_id),
                 task_queue=workflow.info().task_queue,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(RUN_ID_ATTRIBUTE, run_id),
-                        SearchAttributePair(THREAD_ID_ATTRIBUTE, request.run.thread_id),
-                        SearchAttributePair(ASSISTANT_ID_ATTRIBUTE, request.run.assistant_id),
-                        SearchAttributePair(GRAPH_ID_ATTRIBUTE, request.run.graph_id),
-                    ]
-                ),
+                search_attributes=run_search_attributes(request.run),
                 # The run outlives this workflow if the thread workflow is
                 # terminated by hand: it records its own ending.
                 parent_close_policy=ParentClosePolicy.ABANDON,
@@ -127,6 +143,63 @@ class ThreadWorkflow:
                 workflow.logger.warning("run %s ended abnormally", run_id)
         finally:
             self._current = None
+
+    async def _wait_for_direct_runs(self, thread_id: str) -> None:
+        """Until the runs the API started on their own (the thread was idle
+        when they came) have ended. A queued `interrupt`/`rollback` run
+        cancels them first, as it cancels the runs this workflow started."""
+        cancelled: set[str] = set()
+        while True:
+            active: list[DirectRun] = await workflow.execute_local_activity(
+                ACTIVITY_DIRECT_RUNS,
+                thread_id,
+                result_type=list[DirectRun],
+                summary="direct runs of the thread",
+                start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
+                retry_policy=_BOOKKEEPING_RETRY,
+            )
+            waiting = [run.run_id for run in active if run.run_id not in self._ended_direct]
+            if not waiting:
+                return
+            action = self._replacing_action()
+            for run_id in waiting if action else []:
+                if run_id not in cancelled:
+                    cancelled.add(run_id)
+                    await workflow.execute_local_activity(
+                        ACTIVITY_CANCEL_DIRECT_RUN,
+                        CancelRequest(run_id, action or "interrupt"),
+                        summary=f"cancel direct run ({action})",
+                        start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
+                        retry_policy=_BOOKKEEPING_RETRY,
+                    )
+            try:
+                await workflow.wait_condition(
+                    functools.partial(self._direct_run_news, waiting, cancelled),
+                    timeout=DIRECT_RECHECK,
+                )
+            except TimeoutError:
+                pass
+
+    def _direct_run_news(self, waiting: list[str], cancelled: set[str]) -> bool:
+        """One of the direct runs waited for has ended, or a queued run now
+        cancels one not yet cancelled."""
+        if any(run_id in self._ended_direct for run_id in waiting):
+            return True
+        return self._replacing_action() is not None and any(
+            run_id not in cancelled for run_id in waiting
+        )
+
+    def _replacing_action(self) -> str | None:
+        """The strategy of a queued run that cancels the runs before it (it
+        heads the queue: it dropped whatever was queued when it came)."""
+        if self._queue and self._queue[0].multitask_strategy in ("interrupt", "rollback"):
+            return self._queue[0].multitask_strategy
+        return None
+
+    @workflow.signal(name=SIGNAL_RUN_ENDED)
+    def run_ended(self, run_id: str) -> None:
+        """A run started without this workflow has ended (its end is stored)."""
+        self._ended_direct.add(run_id)
 
     async def _drop(self, request: RunRequest, action: str) -> None:
         """Record a run that never started as interrupted (or erase it, on rollback)."""
@@ -214,7 +287,19 @@ class ThreadWorkflow:
     async def update_state(self, update: StateUpdate) -> StateUpdateResult:
         """threads.update_state, ordered with the thread's runs: it waits for the
         running run (not for queued ones, which then see the new state)."""
-        await workflow.wait_condition(lambda: self._current is None and not self._updating_state)
+        if workflow.patched(DIRECT_RUNS_PATCH):
+            self._updates_waiting += 1
+            try:
+                await self._wait_for_direct_runs(update.thread_id)
+                await workflow.wait_condition(
+                    lambda: self._current is None and not self._updating_state
+                )
+            finally:
+                self._updates_waiting -= 1
+        else:
+            await workflow.wait_condition(
+                lambda: self._current is None and not self._updating_state
+            )
         self._updating_state = True
         try:
             return await workflow.execute_local_activity(

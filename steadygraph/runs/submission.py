@@ -23,9 +23,12 @@ from steadygraph.temporal.contract import (
     RunInput,
     RunRequest,
     ThreadInput,
+    run_memo,
+    run_search_attributes,
+    run_workflow_id,
     thread_workflow_id,
 )
-from steadygraph.workflows import ThreadWorkflow
+from steadygraph.workflows import RunWorkflow, ThreadWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +171,18 @@ async def submit_run(
         # Decided here, atomically with the insert: the thread's workflow may
         # not be running, nor any worker alive, when the run is accepted.
         reject_if_busy=body.multitask_strategy == "reject",
+        # A run that has its thread to itself needs no ordering: it starts as
+        # its own workflow (no ThreadWorkflow), one workflow per run.
+        direct_if_idle=not body.after_seconds,
     )
     if run is None:
         raise NotFound("Thread or assistant not found.")
+    direct = bool(run.pop("direct", False))
     try:
-        await enqueue_run(ctx, run, assistant["graph_id"], body)
+        if direct:
+            await start_run_workflow(ctx, run, assistant["graph_id"])
+        else:
+            await enqueue_run(ctx, run, assistant["graph_id"], body)
     except BaseException as exc:
         # Not accepted by the thread's workflow: the run must not exist, nor
         # hold the thread busy.
@@ -184,7 +194,9 @@ async def submit_run(
     return run
 
 
-def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
+def run_input(
+    ctx: Services, run: dict[str, Any], graph_id: str, *, direct: bool = False
+) -> RunInput:
     kwargs = RunKwargs.of(run)
     policy, base = ctx.project.run_policy, ctx.settings.step
     return RunInput(
@@ -199,6 +211,7 @@ def run_input(ctx: Services, run: dict[str, Any], graph_id: str) -> RunInput:
         temporary=kwargs.temporary,
         metadata_keys=sorted(run.get("metadata") or {}),
         steps_per_execution=ctx.settings.steps_per_execution,
+        direct=direct,
     )
 
 
@@ -218,6 +231,22 @@ def start_thread_workflow(ctx: Services, thread_id: str) -> WithStartWorkflowOpe
 
 def _thread_attributes(thread_id: str) -> TypedSearchAttributes:
     return TypedSearchAttributes([SearchAttributePair(THREAD_ID_ATTRIBUTE, thread_id)])
+
+
+async def start_run_workflow(ctx: Services, run: dict[str, Any], graph_id: str) -> None:
+    """Start the run's own workflow (a run alone on its thread). Like a
+    signal, a start is stored by the Temporal server and answered at once:
+    no worker needs to be alive."""
+    request = run_input(ctx, run, graph_id, direct=True)
+    await ctx.temporal.start_workflow(
+        RunWorkflow.run,
+        request,
+        id=run_workflow_id(run["run_id"]),
+        task_queue=ctx.settings.task_queue,
+        search_attributes=run_search_attributes(request),
+        static_summary=f"{graph_id} run on thread {run['thread_id']}",
+        memo=run_memo(request),
+    )
 
 
 async def enqueue_run(ctx: Services, run: dict[str, Any], graph_id: str, body: RunCreate) -> None:

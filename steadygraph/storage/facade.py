@@ -154,6 +154,7 @@ class Storage:
         kwargs: Mapping[str, Any],
         multitask_strategy: str,
         reject_if_busy: bool = False,
+        direct_if_idle: bool = False,
     ) -> dict[str, Any] | None:
         return await self.runs.create(
             run_id=run_id,
@@ -163,6 +164,7 @@ class Storage:
             kwargs=kwargs,
             multitask_strategy=multitask_strategy,
             reject_if_busy=reject_if_busy,
+            direct_if_idle=direct_if_idle,
         )
 
     async def get_run(self, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
@@ -192,6 +194,18 @@ class Storage:
 
     async def active_runs(self, thread_id: str) -> list[str]:
         return await self.runs.active_ids(thread_id)
+
+    async def active_direct_runs(self, thread_id: str) -> list[tuple[str, str, str]]:
+        return await self.runs.active_direct(thread_id)
+
+    async def count_state_update(self, thread_id: str, change: int) -> None:
+        await self.threads.count_state_update(thread_id, change)
+
+    async def thread_has_waiters(self, thread_id: str) -> bool:
+        """Whether a run or a state update of the thread waits for a turn."""
+        if await self.runs.active_ids(thread_id):
+            return True
+        return await self.threads.state_updates_in_flight(thread_id) > 0
 
     async def mark_run_running(self, run_id: str) -> dict[str, Any] | None:
         return await self.runs.mark_running(run_id)

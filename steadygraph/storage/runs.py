@@ -44,6 +44,11 @@ def run_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+async def _state_updates_in_flight(conn: AsyncConnection, thread_id: str) -> bool:
+    query = select(threads.c.state_updates_in_flight).where(threads.c.thread_id == thread_id)
+    return bool((await conn.execute(query)).scalar_one_or_none())
+
+
 async def _has_active_run(conn: AsyncConnection, thread_id: str) -> bool:
     query = (
         select(runs.c.run_id)
@@ -109,6 +114,21 @@ class RunRepository:
             ).all()
         return [run_view(r) for r in rows]
 
+    async def active_direct(self, thread_id: str) -> list[tuple[str, str, str]]:
+        """(run id, status, created_at) of a thread's pending and running runs
+        that were started without its thread's workflow, oldest first."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(runs.c.run_id, runs.c.status, runs.c.created_at)
+                .where(
+                    runs.c.thread_id == thread_id,
+                    runs.c.status.in_(ACTIVE_RUN_STATUSES),
+                    runs.c.direct.is_(True),
+                )
+                .order_by(runs.c.created_at)
+            )
+            return [(row.run_id, row.status, iso(row.created_at)) for row in rows]
+
     async def active_ids(self, thread_id: str) -> list[str]:
         """Ids of a thread's pending and running runs, oldest first."""
         async with self.engine.connect() as conn:
@@ -153,11 +173,16 @@ class RunRepository:
         kwargs: Mapping[str, Any],
         multitask_strategy: str,
         reject_if_busy: bool = False,
+        direct_if_idle: bool = False,
     ) -> dict[str, Any] | None:
         """Insert a pending run and mark its thread busy; None if the thread is gone.
 
         `reject_if_busy`: raise ThreadBusyError instead when the thread has a
         pending or running run, decided atomically with the insert.
+        `direct_if_idle`: record the run as `direct` (its own workflow starts
+        it, not the thread's) when the thread has no other pending or running
+        run and no state update in flight, decided atomically with the insert;
+        the returned dict then has `"direct": True`.
         """
         now = utcnow()
         async with self.engine.begin() as conn:
@@ -171,10 +196,16 @@ class RunRepository:
             )
             if locked.rowcount == 0:
                 return None
-            if reject_if_busy and await _has_active_run(conn, thread_id):
+            busy = None
+            if reject_if_busy or direct_if_idle:
+                busy = await _has_active_run(conn, thread_id)
+            if reject_if_busy and busy:
                 raise ThreadBusyError()  # rolls the transaction back
             thread = await get_in(conn, thread_id)
             assert thread is not None  # locked above
+            direct = (
+                direct_if_idle and not busy and not await _state_updates_in_flight(conn, thread_id)
+            )
             thread_metadata = {
                 **thread["metadata"],
                 "graph_id": assistant["graph_id"],
@@ -198,10 +229,14 @@ class RunRepository:
                     kwargs=dict(kwargs),
                     multitask_strategy=multitask_strategy,
                     error=None,
+                    direct=direct,
                 )
             )
             row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).one()
-        return run_view(row)
+        view = run_view(row)
+        if direct:
+            view["direct"] = True
+        return view
 
     async def delete(self, run_id: str) -> None:
         """Erase a run and its stream (a rollback, a refused or deleted run)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -63,6 +65,9 @@ threads = Table(
     # Migration 0004t: the head state with subgraph states expanded, when the
     # thread stopped inside a subgraph (None otherwise: then it equals `state`).
     Column("state_subgraphs", Json, nullable=True),
+    # Migration 0006t: state updates sent to the thread's workflow and not yet
+    # applied; while any is, new runs queue in that workflow behind them.
+    Column("state_updates_in_flight", Integer, nullable=False, server_default="0"),
     Index("ix_threads_expires_at", "expires_at"),
     # Migration 0005t: threads.search sorts by these and filters by status.
     Index("ix_threads_created_at", "created_at"),
@@ -107,6 +112,9 @@ runs = Table(
     Column("error", Json, nullable=True),
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("ended_at", DateTime(timezone=True), nullable=True),
+    # Migration 0006t: started as its own workflow, not by its thread's
+    # workflow (the thread had nothing else to do when it was created).
+    Column("direct", Boolean, nullable=False, server_default=false()),
     Index("ix_runs_thread_created", "thread_id", "created_at"),
     Index("ix_runs_status", "status"),
 )

@@ -352,6 +352,29 @@ class ThreadRepository:
                 .values(state=dict(state), values=state.get("values"), state_updated_at=now)
             )
 
+    async def state_updates_in_flight(self, thread_id: str) -> int:
+        async with self.engine.connect() as conn:
+            query = select(threads.c.state_updates_in_flight).where(
+                threads.c.thread_id == thread_id
+            )
+            return int((await conn.execute(query)).scalar_one_or_none() or 0)
+
+    async def count_state_update(self, thread_id: str, change: int) -> None:
+        """+1 when a state update is sent to the thread's workflow, -1 when it
+        is applied (or refused). Never below zero: an update applied twice by a
+        retried activity must not let a later one go unnoticed."""
+        column = threads.c.state_updates_in_flight
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id)
+                .values(
+                    state_updates_in_flight=func.max(column + change, 0)
+                    if self.engine.dialect.name == "sqlite"
+                    else func.greatest(column + change, 0)
+                )
+            )
+
     async def delete(self, thread_id: str) -> bool:
         """Erase a thread with its runs, their streams and its checkpoint states;
         False if it did not exist."""

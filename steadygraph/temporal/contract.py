@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 # --- Workflow types and ids -------------------------------------------------
 
@@ -39,6 +39,9 @@ THREAD_WORKFLOW_PREFIX = "thread-"
 # The signal that hands a run to its thread's ThreadWorkflow (with start): a
 # signal needs no worker, so a run is accepted while none is alive.
 SIGNAL_SUBMIT_RUN = "submit_run"
+# A run started without the thread's workflow has ended: sent to that
+# workflow (when it runs) so runs queued behind the direct run may start.
+SIGNAL_RUN_ENDED = "run_ended"
 
 
 def thread_workflow_id(thread_id: str) -> str:
@@ -65,6 +68,8 @@ ACTIVITY_UPDATE_STATE = "steadygraph.update_state"
 ACTIVITY_DELIVER_WEBHOOK = "steadygraph.deliver_webhook"
 ACTIVITY_SWEEP_THREADS = "steadygraph.sweep_expired_threads"
 ACTIVITY_FIRE_CRON = "steadygraph.fire_cron"
+ACTIVITY_DIRECT_RUNS = "steadygraph.direct_runs"
+ACTIVITY_CANCEL_DIRECT_RUN = "steadygraph.cancel_direct_run"
 
 # What a step that runs no node (it only resumes the thread) is called.
 RESUME_STEP = "resume"
@@ -191,6 +196,9 @@ class RunInput:
     # Super-steps one execution runs before it continues as new (0: the
     # workflow's default), so a long run stays far below Temporal's history limits.
     steps_per_execution: int = 0
+    # Started by the API itself, not by its thread's ThreadWorkflow (the
+    # thread had nothing else to do): its end is reported to that workflow.
+    direct: bool = False
 
 
 @dataclass(frozen=True)
@@ -272,6 +280,7 @@ class RunEnd:
     error: dict[str, str] | None = None
     thread_id: str = ""
     graph_id: str = ""
+    direct: bool = False  # the run was started without its thread's workflow
 
 
 @dataclass(frozen=True)
@@ -367,3 +376,24 @@ def run_memo(run: RunInput) -> dict[str, Any]:
         "graph_id": run.graph_id,
         "metadata_keys": run.metadata_keys,
     }
+
+
+def run_search_attributes(run: RunInput) -> TypedSearchAttributes:
+    """What a run's workflow is found by in the Temporal UI and CLI."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(RUN_ID_ATTRIBUTE, run.run_id),
+            SearchAttributePair(THREAD_ID_ATTRIBUTE, run.thread_id),
+            SearchAttributePair(ASSISTANT_ID_ATTRIBUTE, run.assistant_id),
+            SearchAttributePair(GRAPH_ID_ATTRIBUTE, run.graph_id),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class DirectRun:
+    """A run of the thread started without its ThreadWorkflow and not ended
+    (result of `direct_runs`)."""
+
+    run_id: str
+    status: str  # pending | running

@@ -223,6 +223,9 @@ async def update_state(
         raise Invalid(f"Graph '{graph_id}' of thread {thread_id} is not served here")
     start = start_thread_workflow(services, thread_id)
     accepted = False
+    # Until it is applied, runs created on the thread queue behind it in the
+    # thread's workflow instead of starting on their own.
+    await services.storage.count_state_update(thread_id, +1)
     try:
         async with asyncio.timeout(STATE_UPDATE_WAIT_S):
             update = await services.temporal.start_update_with_start_workflow(
@@ -247,10 +250,12 @@ async def update_state(
             retry_after_s=_RETRY_AFTER_S,
         ) from exc
     except RPCError as exc:
+        await services.storage.count_state_update(thread_id, -1)  # it never reached the thread
         raise Unavailable(
             f"Temporal is unavailable: {exc.message}", retry_after_s=_RETRY_AFTER_S
         ) from exc
     except WorkflowUpdateFailedError as exc:
+        await services.storage.count_state_update(thread_id, -1)  # refused: it will not apply
         cause = exc.cause
         if isinstance(cause, FailureError) and cause.cause is not None:
             cause = cause.cause

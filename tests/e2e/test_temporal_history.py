@@ -132,6 +132,8 @@ def test_names_recorded_in_histories_and_schedules_stay_as_they_were() -> None:
         "ACTIVITY_DELIVER_WEBHOOK": "steadygraph.deliver_webhook",
         "ACTIVITY_SWEEP_THREADS": "steadygraph.sweep_expired_threads",
         "ACTIVITY_FIRE_CRON": "steadygraph.fire_cron",
+        "ACTIVITY_DIRECT_RUNS": "steadygraph.direct_runs",
+        "ACTIVITY_CANCEL_DIRECT_RUN": "steadygraph.cancel_direct_run",
     }
     assert contract.step_activity_name(["agent", "tools", "agent"]) == "agent, tools"
     assert contract.step_activity_name([]) == "resume"

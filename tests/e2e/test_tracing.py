@@ -133,8 +133,17 @@ def _child(receiver: OtlpReceiver, name: str, parent: Span) -> list[Span]:
     return [s for s in receiver.named(name, parent.trace_id) if s.parent_id == parent.span_id]
 
 
-def _assert_run_trace(receiver: OtlpReceiver, thread_id: str, run_id: str) -> None:
-    """The run's spans form one tree rooted at the API's span of its POST request."""
+def _assert_run_trace(
+    receiver: OtlpReceiver,
+    thread_id: str,
+    run_id: str,
+    *,
+    queued: bool,
+    steps: tuple[str, ...],
+) -> None:
+    """The run's spans form one tree rooted at the API's span of its POST
+    request. A run alone on its thread is started by the API itself; one
+    `queued` behind another goes through the thread's workflow."""
     # The API's server span of the request: a root span named after the route.
     posts = [
         s
@@ -153,27 +162,39 @@ def _assert_run_trace(receiver: OtlpReceiver, thread_id: str, run_id: str) -> No
     trace = run_workflow.trace_id
     request = _one([s for s in posts if s.trace_id == trace], "the request in the run's trace")
     assert request.service == "steadygraph-api"
-    submit = _one(
-        [
-            s
-            for s in receiver.named("SignalWithStartWorkflow:ThreadWorkflow", trace)
-            if s.attributes.get("temporalWorkflowID", "").endswith(thread_id)
-        ],
-        "signal-with-start",
-    )
-    assert submit.parent_id == request.span_id
-    start_child = _one(
-        [s for s in receiver.named("StartChildWorkflow:RunWorkflow", trace)], "child start"
-    )
-    assert start_child.parent_id == submit.span_id
-    assert run_workflow.parent_id == start_child.span_id
+    if queued:
+        submit = _one(
+            [
+                s
+                for s in receiver.named("SignalWithStartWorkflow:ThreadWorkflow", trace)
+                if s.attributes.get("temporalWorkflowID", "").endswith(thread_id)
+            ],
+            "signal-with-start",
+        )
+        assert submit.parent_id == request.span_id
+        start = _one(
+            [s for s in receiver.named("StartChildWorkflow:RunWorkflow", trace)], "child start"
+        )
+        assert start.parent_id == submit.span_id
+    else:
+        start = _one(
+            [
+                s
+                for s in receiver.named("StartWorkflow:RunWorkflow", trace)
+                if s.attributes.get("temporalWorkflowID") == run_id
+            ],
+            "the API's start of the run's workflow",
+        )
+        assert start.parent_id == request.span_id
+        assert not receiver.named("SignalWithStartWorkflow:ThreadWorkflow", trace)
+    assert run_workflow.parent_id == start.span_id
     assert run_workflow.service == "steadygraph-worker"
 
     # Each step: the workflow's StartActivity (Temporal's workflow spans are
     # instants, siblings under the context the workflow was started with), the
     # worker's RunActivity under it, and a span per node under that.
-    for step, nodes in (("agent", {"agent"}), ("tools", {"tools"})):
-        starts = _child(receiver, f"StartActivity:{step}", start_child)
+    for step in steps:
+        starts = _child(receiver, f"StartActivity:{step}", start)
         assert starts, f"no StartActivity:{step} under the run's workflow"
         activities = [a for s in starts for a in _child(receiver, f"RunActivity:{step}", s)]
         assert activities, f"no RunActivity:{step}"
@@ -183,8 +204,8 @@ def _assert_run_trace(receiver: OtlpReceiver, thread_id: str, run_id: str) -> No
                 for s in receiver.spans
                 if s.parent_id == activity.span_id and s.name.startswith("node ")
             }
-            assert ran == nodes
-    prepare = _child(receiver, "StartActivity:steadygraph.prepare_run", start_child)
+            assert ran == {step}
+    prepare = _child(receiver, "StartActivity:steadygraph.prepare_run", start)
     assert _child(receiver, "RunActivity:steadygraph.prepare_run", _one(prepare, "prepare"))
 
 
@@ -193,10 +214,11 @@ async def test_a_run_is_one_trace_from_request_to_nodes(
 ) -> None:
     client = get_client(url=traced_url)
     thread = await client.threads.create()
-    first = await client.runs.wait(thread["thread_id"], "agent", input=WEATHER)
-    assert first["messages"][-1]["type"] == "ai"
-    # The second run reaches the thread's workflow while it still runs: its child
-    # workflow must join the second request's trace, not the first's.
+    # The first run has the thread to itself: the API starts its workflow.
+    first = await client.runs.create(thread["thread_id"], "slow", input={"sleep_s": 1.0})
+    # The second comes while the first runs, so it queues in the thread's
+    # workflow (started by this request): its child workflow must join the
+    # second request's trace, not the first's.
     second = await client.runs.create(thread["thread_id"], "agent", input=WEATHER)
     await client.runs.join(thread["thread_id"], second["run_id"])
     runs = {r["run_id"]: r for r in await client.runs.list(thread["thread_id"])}
@@ -207,8 +229,16 @@ async def test_a_run_is_one_trace_from_request_to_nodes(
         return sum(s.attributes.get("temporalWorkflowID") in runs for s in finished) == 2
 
     wait_until(exported, 60, "both runs' spans")
-    for run_id in runs:
-        _assert_run_trace(receiver, thread["thread_id"], run_id)
+    _assert_run_trace(
+        receiver,
+        thread["thread_id"],
+        first["run_id"],
+        queued=False,
+        steps=("step1", "step2", "step3"),
+    )
+    _assert_run_trace(
+        receiver, thread["thread_id"], second["run_id"], queued=True, steps=("agent", "tools")
+    )
     traces = {
         _one(
             [

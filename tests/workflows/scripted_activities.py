@@ -26,14 +26,17 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from steadygraph.temporal.contract import (
+    ACTIVITY_CANCEL_DIRECT_RUN,
     ACTIVITY_DELETE_THREAD,
     ACTIVITY_DELIVER_WEBHOOK,
+    ACTIVITY_DIRECT_RUNS,
     ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
     ACTIVITY_UPDATE_STATE,
     SIGNAL_SUBMIT_RUN,
     CancelRequest,
+    DirectRun,
     RunEnd,
     RunInput,
     RunPlan,
@@ -100,6 +103,10 @@ class ScriptedActivities:
         self.scripts: dict[str, RunScript] = {}
         # (activity name, its input), in the order the activities ran.
         self.calls: list[tuple[str, Any]] = []
+        # Thread id -> the runs the API started on their own there and that
+        # have not ended: what `direct_runs` answers.
+        self.direct: dict[str, list[DirectRun]] = {}
+        self.direct_lookups: list[str] = []  # the threads `direct_runs` was asked about
 
     def names(self, run_id: str) -> list[str]:
         """The activities that ran for one run."""
@@ -155,6 +162,15 @@ class ScriptedActivities:
         self.calls.append((ACTIVITY_UPDATE_STATE, update))
         return StateUpdateResult(checkpoint={"checkpoint_id": "updated"})
 
+    @activity.defn(name=ACTIVITY_DIRECT_RUNS)
+    async def direct_runs(self, thread_id: str) -> list[DirectRun]:
+        self.direct_lookups.append(thread_id)
+        return list(self.direct.get(thread_id, []))
+
+    @activity.defn(name=ACTIVITY_CANCEL_DIRECT_RUN)
+    async def cancel_direct_run(self, request: CancelRequest) -> None:
+        self.calls.append((ACTIVITY_CANCEL_DIRECT_RUN, request))
+
     def all(self) -> list[Callable[..., Any]]:
         return [
             self.prepare_run,
@@ -164,6 +180,8 @@ class ScriptedActivities:
             self.deliver_webhook,
             self.delete_thread,
             self.update_state,
+            self.direct_runs,
+            self.cancel_direct_run,
         ]
 
 
