@@ -21,13 +21,13 @@ dev: install
 	$(BIN)/steadygraph dev --config examples/langgraph.json $(ARGS)
 
 # Test files run on 3 processes (the end-to-end tests mostly wait on real
-# processes); the 100-run chaos test (timing-sensitive under load) runs alone
-# afterwards. The fuzz run is `make test-fuzz`, outside `make test` while a
-# request it makes can stall on SQLite (see the issues).
+# processes); the tests marked serial (the 100-run chaos test and the bounded
+# fuzz run, both timing-sensitive under load) run alone afterwards.
 test: lint browser-deps
 	$(BIN)/python -m pytest -n 3 --dist loadfile -m "not serial" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m serial tests/e2e/test_chaos.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m serial $(PYTEST_ARGS)
 
+# The fuzz run alone.
 test-fuzz: install
 	$(BIN)/python -m pytest -m serial tests/e2e/test_fuzz.py $(PYTEST_ARGS)
 
