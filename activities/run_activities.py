@@ -71,16 +71,17 @@ def _as_activity_error(exc: Exception) -> ApplicationError:
     )
 
 
-def _check_recursion_limit(step: StepInput, config: dict[str, Any], graph: Any) -> None:
+def _check_recursion_limit(
+    step: StepInput, config: dict[str, Any], graph: Any, *, resumed: bool
+) -> None:
     """Fail the run as LangGraph does when it reaches `recursion_limit`
     without an end. One `graph.astream(input)` call counts its input as a step
-    too, so it runs at most limit - 1 node steps; a run here the same. (A
-    call that resumes without input lets LangGraph run two more; here a
-    resumed run gets the same limit.)"""
+    too, so it runs at most limit - 1 node steps; a call that resumes the
+    thread (no input, or a Command) runs at most limit + 1. A run here the same."""
     # The run's config wins over one bound to the graph (`with_config`), as in LangGraph.
     bound = (getattr(graph, "config", None) or {}).get("recursion_limit")
     limit = config.get("recursion_limit") or bound or DEFAULT_RECURSION_LIMIT
-    if step.step_number >= limit - 1:
+    if step.step_number >= (limit + 1 if resumed else limit - 1):
         message = create_error_message(
             message=(
                 f"Recursion limit of {limit} reached without hitting a stop condition. "
@@ -487,8 +488,10 @@ class RunActivities:
             # writes a "fork" checkpoint there and the step's after it.
             run_config, since = _at_checkpoint(config, step.from_checkpoint_id), head_id
         if head_id == step.from_checkpoint_id or run_config is not config:
-            _check_recursion_limit(step, config, graph)
-            command = RunKwargs.of(run).command if step.with_command else None
+            kwargs = RunKwargs.of(run)
+            resumed = kwargs.input is None or kwargs.command is not None
+            _check_recursion_limit(step, config, graph, resumed=resumed)
+            command = kwargs.command if step.with_command else None
             async with _heartbeating():
                 ran = await self._run_graph(
                     graph,

@@ -98,3 +98,26 @@ async def test_the_recursion_limit_counts_every_superstep_of_a_run_as_langgraph_
                 part.event async for part in client.runs.join_stream(thread_id, run["run_id"])
             ]
             assert "error" in events
+
+
+@pytest.mark.parametrize("limit", [5, 25])
+async def test_a_run_that_resumes_the_thread_gets_the_steps_langgraph_gives_a_resumed_call(
+    long_run_deployment: Deployment, limit: int
+) -> None:
+    """A call that resumes (no input) counts no input step and may run
+    limit + 1 node steps in LangGraph; a resumed run here too."""
+    client = get_client(url=long_run_deployment.url, timeout=60)
+    config = {"recursion_limit": limit} if limit != 25 else {}
+    for target, status in ((limit + 1, "success"), (limit + 2, "error")):
+        thread_id = (await client.threads.create())["thread_id"]
+        # Applies the input and stops before the first node.
+        first = await client.runs.create(
+            thread_id, "loop", input={"target": target}, interrupt_before=["tick"]
+        )
+        await client.runs.join(thread_id, first["run_id"])
+        resumed = await client.runs.create(thread_id, "loop", input=None, config=config)
+        await client.runs.join(thread_id, resumed["run_id"])
+        finished = await client.runs.get(thread_id, resumed["run_id"])
+        assert finished["status"] == status, (target, finished)
+        count = (await client.threads.get_state(thread_id))["values"]["count"]
+        assert count == limit + 1  # no node step beyond the limit
