@@ -601,6 +601,9 @@ class RunActivities:
                         config, update.values, as_node=update.as_node
                     )
             except Exception as exc:
+                # Refused for good: it will never apply, so it no longer holds
+                # the thread's new runs behind it.
+                await self.storage.count_state_update(update.thread_id, -1)
                 error = _as_activity_error(exc)
                 raise ApplicationError(error.message, type=error.type, non_retryable=True) from exc
             snapshot = await self._save_state(

@@ -224,7 +224,10 @@ async def update_state(
     start = start_thread_workflow(services, thread_id)
     accepted = False
     # Until it is applied, runs created on the thread queue behind it in the
-    # thread's workflow instead of starting on their own.
+    # thread's workflow instead of starting on their own. The worker counts
+    # it off when it applies or refuses it (also after this request gave up
+    # waiting); an update still unapplied after all its attempts keeps the
+    # thread's runs going through its workflow: slower, never out of order.
     await services.storage.count_state_update(thread_id, +1)
     try:
         async with asyncio.timeout(STATE_UPDATE_WAIT_S):
@@ -255,7 +258,6 @@ async def update_state(
             f"Temporal is unavailable: {exc.message}", retry_after_s=_RETRY_AFTER_S
         ) from exc
     except WorkflowUpdateFailedError as exc:
-        await services.storage.count_state_update(thread_id, -1)  # refused: it will not apply
         cause = exc.cause
         if isinstance(cause, FailureError) and cause.cause is not None:
             cause = cause.cause

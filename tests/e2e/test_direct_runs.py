@@ -73,3 +73,24 @@ async def test_a_state_update_while_a_direct_run_runs_applies_after_it(
     assert (await client.runs.get(thread_id, run["run_id"]))["status"] == "success"
     state = await client.threads.get_state(thread_id)
     assert state["values"]["visited"] == ["input", "step1", "step2", "step3", "update"]
+
+
+async def test_after_a_state_update_applies_or_is_refused_runs_start_on_their_own_again(
+    deployment: Deployment,
+) -> None:
+    client = get_client(url=deployment.url)
+    temporal = await Client.connect(deployment.temporal_address)
+    thread_id = (await client.threads.create())["thread_id"]
+    first = await client.runs.create(thread_id, "slow", input={"visited": ["a"]})
+    await client.runs.join(thread_id, first["run_id"])
+
+    await client.threads.update_state(thread_id, {"visited": ["b"]})
+    with pytest.raises(Exception, match="does not exist"):  # no such node: refused (400)
+        await client.threads.update_state(thread_id, {"visited": ["c"]}, as_node="nowhere")
+
+    run = await client.runs.create(thread_id, "slow", input={"visited": ["d"]})
+    await client.runs.join(thread_id, run["run_id"])
+    described = await temporal.get_workflow_handle(run["run_id"]).describe()
+    assert described.parent_id is None  # not queued behind an update that never applies
+    state = await client.threads.get_state(thread_id)
+    assert [v for v in state["values"]["visited"] if len(v) == 1] == ["a", "b", "d"]
