@@ -45,6 +45,7 @@ from steadygraph.temporal.contract import (
     ACTIVITY_UPDATE_STATE,
     NON_RETRYABLE_ERRORS,
     SIGNAL_RUN_ENDED,
+    STEP_CANCEL_REQUESTED,
     CancelRequest,
     RunEnd,
     RunPlan,
@@ -116,6 +117,59 @@ async def _heartbeating() -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+# How often a local step looks for a cancel asked of its run, where the
+# database cannot notify (SQLite); PostgreSQL's NOTIFY wakes it at once.
+_CANCEL_POLL_S = 0.25
+
+
+@contextlib.asynccontextmanager
+async def _stopped_on_request(storage: Storage, run_id: str) -> AsyncIterator[None]:
+    """A step running as a local activity stops as soon as a cancel is asked
+    of its run. Its workflow holds the workflow task while the step runs, so
+    the cancel signal reaches it only when the SDK next heartbeats that task
+    (up to ~8 s); the API also records the cancel in the run's row, which
+    this watches. The step then fails as STEP_CANCEL_REQUESTED (not retried),
+    and the workflow waits for the signal to end the run as it was asked."""
+    if not activity.info().is_local:  # a regular step hears of it by heartbeat
+        yield
+        return
+    step = asyncio.current_task()
+    assert step is not None
+    requested: str | None = None
+    # Besides cancelling the watcher: on Python 3.11 a cancel that lands as
+    # an `asyncio.wait_for` inside it completes can be swallowed.
+    over = asyncio.Event()
+
+    async def watch() -> None:
+        nonlocal requested
+        async with storage.watch_run(run_id) as changes:
+            while not over.is_set():
+                requested = await storage.cancel_requested(run_id)
+                if requested:
+                    step.cancel()
+                    return
+                await changes.wait(_CANCEL_POLL_S)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield
+    except asyncio.CancelledError:
+        if not requested:
+            raise
+        step.uncancel()  # this task goes on only to report the failure
+        raise ApplicationError(
+            "a cancel was asked of the run",
+            requested,
+            type=STEP_CANCEL_REQUESTED,
+            non_retryable=True,
+        ) from None
+    finally:
+        over.set()
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 async def _with_events(
@@ -492,7 +546,7 @@ class RunActivities:
             resumed = kwargs.input is None or kwargs.command is not None
             _check_recursion_limit(step, config, graph, resumed=resumed)
             command = kwargs.command if step.with_command else None
-            async with _heartbeating():
+            async with _heartbeating(), _stopped_on_request(self.storage, step.run_id):
                 ran = await self._run_graph(
                     graph,
                     run,

@@ -73,6 +73,7 @@ class ThreadActivities:
         in the database if it has not started, else told to stop."""
         if await self.storage.cancel_pending_run(request.run_id, request.action):
             return  # its workflow finds it ended and does nothing
+        await self.storage.request_cancel(request.run_id, request.action)
         try:
             await self.temporal.get_workflow_handle(run_workflow_id(request.run_id)).signal(
                 "cancel", request.action

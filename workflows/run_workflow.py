@@ -26,6 +26,7 @@ from steadygraph.temporal.contract import (
     CANCEL_ACTIONS,
     NON_RETRYABLE_ERRORS,
     RUN_WORKFLOW,
+    STEP_CANCEL_REQUESTED,
     WEBHOOK_REJECTED,
     RunEnd,
     RunInput,
@@ -54,6 +55,9 @@ _WEBHOOK_RETRY = RetryPolicy(
     non_retryable_error_types=[WEBHOOK_REJECTED],
 )
 _TEMPORARY_GRACE = timedelta(seconds=60)
+# How long a run whose local step stopped for a cancel asked of it waits for
+# the cancel signal (it comes with the next workflow task, at once).
+_ASKED_CANCEL_WAIT = timedelta(seconds=60)
 
 
 def _matches(nodes: list[str], selected: list[str]) -> bool:
@@ -226,6 +230,24 @@ class RunWorkflow:
         if self._cancel_action is not None or self._timed_out:
             raise asyncio.CancelledError
 
+    async def _wait_for_asked_cancel(self, exc: ActivityError | ApplicationError) -> None:
+        """A local step that stopped because a cancel was asked of the run
+        (it read the request from the database): the cancel signal itself
+        arrives with the next workflow task; wait for it, so the run ends as
+        it was asked (interrupt or rollback). Its arrival cancels this task."""
+        cause = exc.cause if isinstance(exc, ActivityError) else exc
+        if not isinstance(cause, ApplicationError) or cause.type != STEP_CANCEL_REQUESTED:
+            return
+        if self._cancel_action is None:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._cancel_action is not None, timeout=_ASKED_CANCEL_WAIT
+                )
+            except TimeoutError:  # the signal was lost: the action the step read stands
+                asked = cause.details[0] if cause.details else None
+                self._cancel_action = asked if asked in CANCEL_ACTIONS else "interrupt"
+        raise asyncio.CancelledError
+
     def _raise_if_cancelled(self, exc: ActivityError | ApplicationError) -> None:
         """An activity that ended because the run was cancelled (or ran out
         of time) is a cancel, not an error."""
@@ -297,6 +319,7 @@ class RunWorkflow:
             try:
                 result = await self._execute_step(name, step, policy)
             except (ActivityError, ApplicationError) as exc:
+                await self._wait_for_asked_cancel(exc)
                 self._raise_if_cancelled(exc)
                 return RunEnd(run.run_id, "error", _error_of(exc))
             self._steps_done += 1

@@ -40,6 +40,9 @@ async def cancel_run(ctx: Services, run: dict[str, Any], action: str) -> None:
         except RPCError as exc:
             log.debug("thread workflow of run %s did not take the cancel: %s", run_id, exc)
         return
+    # A step running as a local activity watches for this: its workflow would
+    # see the cancel signal only when the step's workflow task ends.
+    await ctx.storage.request_cancel(run_id, action)
     try:
         # The result type comes from cancel_run's annotation.
         outcome = await thread_workflow.execute_update(

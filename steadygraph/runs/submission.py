@@ -178,6 +178,12 @@ async def submit_run(
     if run is None:
         raise NotFound("Thread or assistant not found.")
     direct = bool(run.pop("direct", False))
+    if not direct and body.multitask_strategy in ("interrupt", "rollback"):
+        # The thread's workflow will cancel the runs before this one; a step
+        # running as a local activity reads that here and stops at once.
+        for earlier in await storage.active_runs(thread_id):
+            if earlier != run_id:
+                await storage.request_cancel(earlier, body.multitask_strategy)
     try:
         if direct:
             await start_run_workflow(ctx, run, assistant["graph_id"])

@@ -213,6 +213,12 @@ class Storage:
     async def cancel_pending_run(self, run_id: str, action: str) -> bool:
         return await self.runs.cancel_pending(run_id, action)
 
+    async def request_cancel(self, run_id: str, action: str) -> None:
+        await self.runs.request_cancel(run_id, action)
+
+    async def cancel_requested(self, run_id: str) -> str | None:
+        return await self.runs.cancel_requested(run_id)
+
     async def finish_run(
         self,
         run_id: str,

@@ -263,6 +263,23 @@ class RunRepository:
             return None
         return run_view(row)
 
+    async def request_cancel(self, run_id: str, action: str) -> None:
+        """Record that a cancel was asked of a running run (and wake its
+        watchers), for a step that runs as a local activity to stop at once."""
+        async with self.engine.begin() as conn:
+            changed = await conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id, runs.c.status == "running")
+                .values(cancel_requested=action)
+            )
+            if changed.rowcount:
+                await notify_run(conn, run_id)
+
+    async def cancel_requested(self, run_id: str) -> str | None:
+        async with self.engine.connect() as conn:
+            query = select(runs.c.cancel_requested).where(runs.c.run_id == run_id)
+            return (await conn.execute(query)).scalar_one_or_none()
+
     async def cancel_pending(self, run_id: str, action: str) -> bool:
         """End a run that has not started: "interrupt" records it interrupted,
         "rollback" erases it. False when it is gone or no longer pending (a

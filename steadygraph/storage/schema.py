@@ -115,6 +115,9 @@ runs = Table(
     # Migration 0006t: started as its own workflow, not by its thread's
     # workflow (the thread had nothing else to do when it was created).
     Column("direct", Boolean, nullable=False, server_default=false()),
+    # Migration 0007t: "interrupt"/"rollback" asked of the run while it ran,
+    # read by a step running as a local activity.
+    Column("cancel_requested", String(16), nullable=True),
     Index("ix_runs_thread_created", "thread_id", "created_at"),
     Index("ix_runs_status", "status"),
 )

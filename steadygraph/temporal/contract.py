@@ -104,6 +104,10 @@ BUSY_MESSAGE = (
 WEBHOOK_REJECTED = "WebhookRejected"
 # A cron firing that could not create its run, for a reason with no type of its own.
 CRON_FIRING_FAILED = "CronFiringFailed"
+# A step run as a local activity stopped itself because a cancel was asked of
+# its run (read from the database): the workflow waits for the cancel signal,
+# which it can only see once this workflow task has ended.
+STEP_CANCEL_REQUESTED = "StepCancelRequested"
 
 # --- Search attributes ------------------------------------------------------------
 # Every run carries them, so the Temporal UI and `temporal workflow list
@@ -140,8 +144,8 @@ class StepPolicy:
     # the workflow, its result recorded with the workflow task, so a step costs
     # no task-queue round trip and consecutive steps share one history write.
     # The price: no heartbeats (a dead worker is noticed by the workflow task
-    # timeout, ~10 s), and a cancel reaches a running step only at the SDK's
-    # next workflow-task heartbeat (within ~8 s). Suited to short steps.
+    # timeout, ~10 s); a cancel reaches the step through the run's row (see
+    # activities.run_activities._stopped_on_request). Suited to short steps.
     local: bool = False
 
 

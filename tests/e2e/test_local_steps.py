@@ -89,3 +89,59 @@ async def test_a_running_local_step_is_cancelled(
     assert state["values"]["visited"] == ["step1"]
     # As with activity steps (test_cancel.py): the thread shows the interruption.
     assert (await client.threads.get(thread["thread_id"]))["status"] == "interrupted"
+
+
+@pytest.mark.parametrize("action", ["interrupt", "rollback"])
+async def test_a_cancel_stops_a_running_local_step_at_once_not_at_the_next_task_heartbeat(
+    local_deployment: Deployment, tmp_path: Path, action: str
+) -> None:
+    """The workflow would see the cancel signal only when the SDK next
+    heartbeats the workflow task the step holds (~8 s); the step itself reads
+    the cancel from the run's row (or PostgreSQL's NOTIFY) and stops. The node
+    ticks once a second: a prompt stop leaves a tick or two after the cancel,
+    the heartbeat path about eight."""
+    client = get_client(url=local_deployment.url)
+    thread_id = (await client.threads.create())["thread_id"]
+    marker = tmp_path / "marks.txt"
+    run = await client.runs.create(
+        thread_id, "long_node", input={"marker_file": str(marker), "node_s": 60.0}
+    )
+    await asyncio.to_thread(
+        wait_until, lambda: "long:tick" in read_marks(marker), 30, "the node to tick"
+    )
+    ticks_at_cancel = read_marks(marker).count("long:tick")
+    await client.runs.cancel(thread_id, run["run_id"], action=action)
+    await asyncio.wait_for(client.runs.join(thread_id, run["run_id"]), 40)
+    ticks_after = read_marks(marker).count("long:tick") - ticks_at_cancel
+    assert ticks_after <= 4, ticks_after
+    assert "long:end" not in read_marks(marker)
+    if action == "interrupt":
+        finished = await client.runs.get(thread_id, run["run_id"])
+        assert finished["status"] == "interrupted"
+        state = await client.threads.get_state(thread_id)
+        assert state["values"]["visited"] == ["first"]
+    else:  # rolled back: the run is erased and the thread is as before it
+        assert await client.runs.list(thread_id) == []
+        assert (await client.threads.get_state(thread_id))["values"] == {}
+
+
+async def test_an_interrupting_run_stops_a_running_local_step_at_once(
+    local_deployment: Deployment, tmp_path: Path
+) -> None:
+    client = get_client(url=local_deployment.url)
+    thread_id = (await client.threads.create())["thread_id"]
+    marker = tmp_path / "marks.txt"
+    first = await client.runs.create(
+        thread_id, "long_node", input={"marker_file": str(marker), "node_s": 60.0}
+    )
+    await asyncio.to_thread(
+        wait_until, lambda: "long:tick" in read_marks(marker), 30, "the node to tick"
+    )
+    ticks_at_cancel = read_marks(marker).count("long:tick")
+    second = await client.runs.create(
+        thread_id, "long_node", input={"node_s": 0.0}, multitask_strategy="interrupt"
+    )
+    await asyncio.wait_for(client.runs.join(thread_id, second["run_id"]), 40)
+    assert read_marks(marker).count("long:tick") - ticks_at_cancel <= 4
+    statuses = [(await client.runs.get(thread_id, r["run_id"]))["status"] for r in (first, second)]
+    assert statuses == ["interrupted", "success"]
