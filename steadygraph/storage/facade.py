@@ -202,10 +202,7 @@ class Storage:
         await self.threads.count_state_update(thread_id, change)
 
     async def thread_has_waiters(self, thread_id: str) -> bool:
-        """Whether a run or a state update of the thread waits for a turn."""
-        if await self.runs.active_ids(thread_id):
-            return True
-        return await self.threads.state_updates_in_flight(thread_id) > 0
+        return await self.runs.thread_has_waiters(thread_id)
 
     async def mark_run_running(self, run_id: str) -> dict[str, Any] | None:
         return await self.runs.mark_running(run_id)

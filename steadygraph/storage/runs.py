@@ -17,7 +17,12 @@ from steadygraph.errors import Conflict
 from steadygraph.storage import run_events as events
 from steadygraph.storage.notifications import notify_run
 from steadygraph.storage.schema import run_events, runs, threads
-from steadygraph.storage.threads import ACTIVE_RUN_STATUSES, get_in, settle_status
+from steadygraph.storage.threads import (
+    ACTIVE_RUN_STATUSES,
+    get_in,
+    settle_status,
+    state_updates_in_flight_in,
+)
 from steadygraph.storage.timestamps import iso, utcnow
 from steadygraph.temporal.contract import BUSY_MESSAGE
 
@@ -42,11 +47,6 @@ def run_view(row: Row[Any]) -> dict[str, Any]:
         "updated_at": iso(row.updated_at),
         "langsmith_session_name": None,
     }
-
-
-async def _state_updates_in_flight(conn: AsyncConnection, thread_id: str) -> bool:
-    query = select(threads.c.state_updates_in_flight).where(threads.c.thread_id == thread_id)
-    return bool((await conn.execute(query)).scalar_one_or_none())
 
 
 async def _has_active_run(conn: AsyncConnection, thread_id: str) -> bool:
@@ -129,6 +129,13 @@ class RunRepository:
             )
             return [(row.run_id, row.status, iso(row.created_at)) for row in rows]
 
+    async def thread_has_waiters(self, thread_id: str) -> bool:
+        """Whether a run or a state update of the thread waits for a turn."""
+        async with self.engine.connect() as conn:
+            return await _has_active_run(conn, thread_id) or await state_updates_in_flight_in(
+                conn, thread_id
+            )
+
     async def active_ids(self, thread_id: str) -> list[str]:
         """Ids of a thread's pending and running runs, oldest first."""
         async with self.engine.connect() as conn:
@@ -204,7 +211,9 @@ class RunRepository:
             thread = await get_in(conn, thread_id)
             assert thread is not None  # locked above
             direct = (
-                direct_if_idle and not busy and not await _state_updates_in_flight(conn, thread_id)
+                direct_if_idle
+                and not busy
+                and not await state_updates_in_flight_in(conn, thread_id)
             )
             thread_metadata = {
                 **thread["metadata"],

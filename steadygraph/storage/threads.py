@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -53,6 +53,12 @@ def thread_view(row: Row[Any]) -> dict[str, Any]:
 async def get_in(conn: AsyncConnection, thread_id: str) -> dict[str, Any] | None:
     row = (await conn.execute(select(threads).where(threads.c.thread_id == thread_id))).first()
     return thread_view(row) if row else None
+
+
+async def state_updates_in_flight_in(conn: AsyncConnection, thread_id: str) -> bool:
+    """Whether the thread has a state update sent and not yet applied."""
+    query = select(threads.c.state_updates_in_flight).where(threads.c.thread_id == thread_id)
+    return bool((await conn.execute(query)).scalar_one_or_none())
 
 
 async def settle_status(conn: AsyncConnection, thread_id: str) -> None:
@@ -352,27 +358,16 @@ class ThreadRepository:
                 .values(state=dict(state), values=state.get("values"), state_updated_at=now)
             )
 
-    async def state_updates_in_flight(self, thread_id: str) -> int:
-        async with self.engine.connect() as conn:
-            query = select(threads.c.state_updates_in_flight).where(
-                threads.c.thread_id == thread_id
-            )
-            return int((await conn.execute(query)).scalar_one_or_none() or 0)
-
     async def count_state_update(self, thread_id: str, change: int) -> None:
         """+1 when a state update is sent to the thread's workflow, -1 when it
         is applied (or refused). Never below zero: an update applied twice by a
         retried activity must not let a later one go unnoticed."""
-        column = threads.c.state_updates_in_flight
+        counted = threads.c.state_updates_in_flight + change
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(threads)
                 .where(threads.c.thread_id == thread_id)
-                .values(
-                    state_updates_in_flight=func.max(column + change, 0)
-                    if self.engine.dialect.name == "sqlite"
-                    else func.greatest(column + change, 0)
-                )
+                .values(state_updates_in_flight=case((counted < 0, 0), else_=counted))
             )
 
     async def delete(self, thread_id: str) -> bool:

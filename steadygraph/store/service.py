@@ -61,7 +61,7 @@ def _check_ints(where: str, value: Any) -> None:
             stack.extend(item.values())
 
 
-def check_filter(store: BaseStore, item_filter: dict[str, Any] | None) -> None:
+def _check_filter(store: BaseStore, item_filter: dict[str, Any] | None) -> None:
     """422 for a filter the store would fail on."""
     sqlite_keys = type(store).__module__.startswith("langgraph.store.sqlite")
     for key, condition in (item_filter or {}).items():
@@ -129,7 +129,7 @@ async def delete_item(store: BaseStore, body: StoreDelete) -> None:
 
 
 async def search_items(store: BaseStore, body: StoreSearch) -> list[dict[str, Any]]:
-    check_filter(store, body.filter)
+    _check_filter(store, body.filter)
     value: dict[str, Any] = {
         "namespace": tuple(body.namespace_prefix or ()),
         "filter": body.filter,
