@@ -149,11 +149,21 @@ class Deployment:
         """The API on `port` (again, after it was stopped)."""
         self.api = self._spawn_api(self.port)
 
+    def _spawn_api_on_a_free_port(self, port: int) -> tuple[int, subprocess.Popen[bytes]]:
+        """An API on `port`, or on another free port if a process (a parallel
+        test) took `port` between its pick and the API's bind."""
+        for _ in range(2):
+            try:
+                return port, self._spawn_api(port)
+            except PortTaken:
+                port = free_port()
+        return port, self._spawn_api(port)
+
     def start_api_replica(self) -> str:
         """One more API process, on a free port; returns its URL."""
-        port = free_port()
+        port, process = self._spawn_api_on_a_free_port(free_port())
         url = f"http://127.0.0.1:{port}"
-        self.api_replicas[url] = self._spawn_api(port)
+        self.api_replicas[url] = process
         return url
 
     def api_process(self, url: str) -> subprocess.Popen[bytes]:
@@ -203,17 +213,9 @@ class Deployment:
 
     def start(self) -> Deployment:
         self.start_worker()
-        # The free port was picked before the API binds it: another process
-        # (a parallel test) may take it in between. Only a first start may
-        # move to another port; a restart keeps the URL clients know.
-        for attempt in range(3):
-            try:
-                self.start_api()
-                break
-            except PortTaken:
-                if attempt == 2:
-                    raise
-                self.port = free_port()
+        # Only a first start may move to another port; a restart
+        # (`start_api`) keeps the URL clients know.
+        self.port, self.api = self._spawn_api_on_a_free_port(self.port)
         return self
 
     def stop(self) -> None:

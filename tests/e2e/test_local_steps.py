@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from harness import Deployment, wait_until
@@ -91,6 +92,18 @@ async def test_a_running_local_step_is_cancelled(
     assert (await client.threads.get(thread["thread_id"]))["status"] == "interrupted"
 
 
+async def _ticking_run(client: Any, thread_id: str, marker: Path) -> tuple[dict[str, Any], int]:
+    """A run whose one long node ticks once a second for a minute, once it
+    ticks; and how many ticks the marker holds then."""
+    run = await client.runs.create(
+        thread_id, "long_node", input={"marker_file": str(marker), "node_s": 60.0}
+    )
+    await asyncio.to_thread(
+        wait_until, lambda: "long:tick" in read_marks(marker), 30, "the node to tick"
+    )
+    return run, read_marks(marker).count("long:tick")
+
+
 @pytest.mark.parametrize("action", ["interrupt", "rollback"])
 async def test_a_cancel_stops_a_running_local_step_at_once_not_at_the_next_task_heartbeat(
     local_deployment: Deployment, tmp_path: Path, action: str
@@ -103,13 +116,7 @@ async def test_a_cancel_stops_a_running_local_step_at_once_not_at_the_next_task_
     client = get_client(url=local_deployment.url)
     thread_id = (await client.threads.create())["thread_id"]
     marker = tmp_path / "marks.txt"
-    run = await client.runs.create(
-        thread_id, "long_node", input={"marker_file": str(marker), "node_s": 60.0}
-    )
-    await asyncio.to_thread(
-        wait_until, lambda: "long:tick" in read_marks(marker), 30, "the node to tick"
-    )
-    ticks_at_cancel = read_marks(marker).count("long:tick")
+    run, ticks_at_cancel = await _ticking_run(client, thread_id, marker)
     await client.runs.cancel(thread_id, run["run_id"], action=action)
     await asyncio.wait_for(client.runs.join(thread_id, run["run_id"]), 40)
     ticks_after = read_marks(marker).count("long:tick") - ticks_at_cancel
@@ -131,13 +138,7 @@ async def test_an_interrupting_run_stops_a_running_local_step_at_once(
     client = get_client(url=local_deployment.url)
     thread_id = (await client.threads.create())["thread_id"]
     marker = tmp_path / "marks.txt"
-    first = await client.runs.create(
-        thread_id, "long_node", input={"marker_file": str(marker), "node_s": 60.0}
-    )
-    await asyncio.to_thread(
-        wait_until, lambda: "long:tick" in read_marks(marker), 30, "the node to tick"
-    )
-    ticks_at_cancel = read_marks(marker).count("long:tick")
+    first, ticks_at_cancel = await _ticking_run(client, thread_id, marker)
     second = await client.runs.create(
         thread_id, "long_node", input={"node_s": 0.0}, multitask_strategy="interrupt"
     )
