@@ -108,6 +108,12 @@ class EmbeddedTemporal:
             # scheduled in the same reply: one matching round trip less per step.
             "--dynamic-config-value",
             "system.enableActivityEagerExecution=true",
+            "--dynamic-config-value",
+            "history.transferProcessorMaxPollRPS=1000",
+            "--dynamic-config-value",
+            "history.timerProcessorMaxPollRPS=1000",
+            "--dynamic-config-value",
+            "history.visibilityProcessorMaxPollRPS=1000",
         ]
         if not self.in_memory:
             cmd += ["--db-filename", str(self.data_dir / "temporal.sqlite")]
