@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -23,6 +22,7 @@ from steadygraph.storage.auth_filter import Filters, filter_clause
 from steadygraph.storage.json_filter import contains_clause
 from steadygraph.storage.schema import assistant_versions, assistants, graph_info
 from steadygraph.storage.timestamps import iso, utcnow
+from steadygraph.storage.upsert import upsert
 
 SORTABLE = ("assistant_id", "created_at", "updated_at", "name", "graph_id")
 
@@ -52,13 +52,6 @@ def mirror_config_and_context(
         config["configurable"] = dict(context)
         return config, dict(context)
     return config, dict(context) if context is not None else None
-
-
-def _upsert(engine: AsyncEngine, table: Any) -> Any:
-    """INSERT … ON CONFLICT, which both dialects spell the same way."""
-    if engine.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 class AssistantRepository:
@@ -241,12 +234,12 @@ class AssistantRepository:
         # ON CONFLICT DO NOTHING: several API replicas may start at once.
         async with self.engine.begin() as conn:
             await conn.execute(
-                _upsert(self.engine, assistants)
+                upsert(self.engine.dialect.name, assistants)
                 .values([{**r, "version": 1, "updated_at": r["created_at"]} for r in rows])
                 .on_conflict_do_nothing(index_elements=[assistants.c.assistant_id])
             )
             await conn.execute(
-                _upsert(self.engine, assistant_versions)
+                upsert(self.engine.dialect.name, assistant_versions)
                 .values([{**r, "version": 1} for r in rows])
                 .on_conflict_do_nothing(
                     index_elements=[
@@ -434,7 +427,7 @@ class AssistantRepository:
         ]
         async with self.engine.begin() as conn:
             if rows:
-                statement = _upsert(self.engine, graph_info).values(rows)
+                statement = upsert(self.engine.dialect.name, graph_info).values(rows)
                 await conn.execute(
                     statement.on_conflict_do_update(
                         index_elements=[graph_info.c.graph_id, graph_info.c.kind, graph_info.c.key],

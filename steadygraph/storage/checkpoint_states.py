@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from steadygraph.storage.json_filter import contains
 from steadygraph.storage.schema import thread_checkpoints
+from steadygraph.storage.upsert import upsert
 
 
 def _created(state: Mapping[str, Any]) -> datetime | None:
@@ -30,24 +31,14 @@ class CheckpointStates:
     async def record_in(
         self, conn: AsyncConnection, thread_id: str, states: Sequence[Mapping[str, Any]]
     ) -> None:
-        """Store states not stored yet (a retried step may report some twice)."""
+        """Store states not stored yet, in one statement."""
         rows = [s for s in states if s.get("checkpoint_id")]
         if not rows:
             return
-        known = set(
-            (
-                await conn.execute(
-                    select(thread_checkpoints.c.checkpoint_id).where(
-                        thread_checkpoints.c.thread_id == thread_id,
-                        thread_checkpoints.c.checkpoint_id.in_([s["checkpoint_id"] for s in rows]),
-                    )
-                )
-            ).scalars()
-        )
-        new = [s for s in rows if s["checkpoint_id"] not in known]
-        if new:
-            await conn.execute(
-                insert(thread_checkpoints),
+        # A retried step may report some again: those rows stay as they are.
+        await conn.execute(
+            upsert(conn.dialect.name, thread_checkpoints)
+            .values(
                 [
                     {
                         "thread_id": thread_id,
@@ -58,9 +49,13 @@ class CheckpointStates:
                         "metadata": s.get("metadata") or {},
                         "state": dict(s),
                     }
-                    for s in new
-                ],
+                    for s in rows
+                ]
             )
+            .on_conflict_do_nothing(
+                index_elements=[thread_checkpoints.c.thread_id, thread_checkpoints.c.checkpoint_id]
+            )
+        )
 
     async def get(self, thread_id: str, checkpoint_id: str) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:

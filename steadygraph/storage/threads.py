@@ -327,14 +327,16 @@ class ThreadRepository:
         now = utcnow()
         async with self.engine.begin() as conn:
             # Written first: takes the row lock (PostgreSQL) or the write lock
-            # (SQLite) before the stored head is read.
-            await conn.execute(
-                update(threads).where(threads.c.thread_id == thread_id).values(state_updated_at=now)
-            )
-            stored = (
-                await conn.execute(select(threads.c.state).where(threads.c.thread_id == thread_id))
+            # (SQLite), and reads the stored head's id (only the id: the
+            # state may be megabytes) under it, in the same statement.
+            stored_id = (
+                await conn.execute(
+                    update(threads)
+                    .where(threads.c.thread_id == thread_id)
+                    .values(state_updated_at=now)
+                    .returning(threads.c.state["checkpoint_id"].as_string())
+                )
             ).scalar_one_or_none()
-            stored_id = (stored or {}).get("checkpoint_id")
             head_id = head.get("checkpoint_id")
             if not (stored_id and head_id and head_id < stored_id):
                 await conn.execute(

@@ -5,33 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
-from harness import fresh_postgres_database
-
-from steadygraph.config.settings import to_async_url
-from steadygraph.storage import Storage, open_storage
+from steadygraph.storage import Storage
 
 ASSISTANT = {"assistant_id": "a1", "graph_id": "agent"}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    if request.param == "sqlite":
-        opened = await open_storage(f"sqlite+aiosqlite:///{tmp_path / 'steadygraph.sqlite'}")
-        try:
-            yield opened
-        finally:
-            await opened.close()
-        return
-    with fresh_postgres_database() as url:
-        opened = await open_storage(to_async_url(url))
-        try:
-            yield opened
-        finally:
-            await opened.close()
 
 
 async def _thread(storage: Storage) -> str:
