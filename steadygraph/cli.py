@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
         help="port of the Temporal Web UI (default 8233)",
     )
     dev.add_argument("--no-temporal-ui", action="store_true", help="run Temporal headless")
+    dev.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (env STEADYGRAPH_DEV_WORKERS; default 2, or 1 on one core): "
+        "one worker's Python runs on one core, so more use more cores",
+    )
 
     api = commands.add_parser("api", help="the HTTP API alone (needs TEMPORAL_ADDRESS)")
     _add_common(api)
@@ -180,13 +187,20 @@ def _child_env(settings: Settings) -> dict[str, str]:
 
 
 WORKER_PID_FILE = "worker.pid"
+
+
+def worker_pid_file(index: int) -> str:
+    """The pid file of dev's worker number `index` (0: the first, `worker.pid`)."""
+    return WORKER_PID_FILE if index == 0 else f"worker-{index + 1}.pid"
+
+
 # How much longer than its shutdown grace `dev` gives its worker to stop
 # before killing it: time to hand the steps back and disconnect.
 WORKER_STOP_MARGIN_S = 10.0
 
 
 def _spawn_ready_worker(
-    settings: Settings, cancelled: Callable[[], bool] = lambda: False
+    settings: Settings, index: int, cancelled: Callable[[], bool] = lambda: False
 ) -> subprocess.Popen[bytes]:
     """Start a worker process and return once it polls its task queue.
 
@@ -194,7 +208,7 @@ def _spawn_ready_worker(
     its own, so a Ctrl-C in the terminal reaches only `dev`, which then stops
     the worker itself (and does not mistake its exit for a crash).
     """
-    ready = settings.data_dir / f"worker-{os.getpid()}.ready"
+    ready = settings.data_dir / f"worker-{os.getpid()}-{index}.ready"
     ready.unlink(missing_ok=True)
     process = spawn(
         [sys.executable, "-P", "-m", "steadygraph", "worker", "--ready-file", str(ready)],
@@ -214,38 +228,57 @@ def _spawn_ready_worker(
     return process
 
 
-def _write_worker_pid(settings: Settings, process: subprocess.Popen[bytes]) -> None:
-    # For operators and tests: which process is dev's worker right now.
-    path = settings.data_dir / WORKER_PID_FILE
+def _write_worker_pid(settings: Settings, index: int, process: subprocess.Popen[bytes]) -> None:
+    # For operators and tests: which process is dev's worker `index` right now.
+    path = settings.data_dir / worker_pid_file(index)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(f"{process.pid}\n")
     temporary.replace(path)
 
 
-def _start_worker_process(settings: Settings) -> subprocess.Popen[bytes]:
+def _start_worker_process(settings: Settings, index: int) -> subprocess.Popen[bytes]:
     try:
-        process = _spawn_ready_worker(settings)
+        process = _spawn_ready_worker(settings, index)
     except WorkerStartFailed as exc:
         if exc.exit_code is None:
             raise SystemExit("steadygraph: the worker did not start within 120 s") from exc
         raise SystemExit(2) from exc  # the worker printed why (e.g. a bad graph entry)
-    _write_worker_pid(settings, process)
+    _write_worker_pid(settings, index, process)
     return process
 
 
-def _supervise_worker(settings: Settings, worker: subprocess.Popen[bytes]) -> WorkerSupervisor:
+def _supervise_worker(settings: Settings, index: int) -> WorkerSupervisor:
     return WorkerSupervisor(
-        worker,
-        start_worker=lambda cancelled: _spawn_ready_worker(settings, cancelled),
-        on_started=lambda process: _write_worker_pid(settings, process),
+        _start_worker_process(settings, index),
+        start_worker=lambda cancelled: _spawn_ready_worker(settings, index, cancelled),
+        on_started=lambda process: _write_worker_pid(settings, index, process),
         # The worker drains its running steps for the grace period first.
         stop_timeout_s=settings.shutdown_grace_s + WORKER_STOP_MARGIN_S,
     ).start()
 
 
+# One worker process keeps one core busy at most (its Python holds the GIL);
+# a second one, where there is a second core, gives ~40 % more runs/s
+# (bench/README.md) for one more process's memory.
+DEFAULT_DEV_WORKERS = min(2, os.cpu_count() or 1)
+
+
+def _dev_workers(args: argparse.Namespace) -> int:
+    """How many worker processes `dev` runs: --workers, else STEADYGRAPH_DEV_WORKERS."""
+    raw: str = str(args.workers) if args.workers is not None else ""
+    raw = raw or os.environ.get("STEADYGRAPH_DEV_WORKERS", "") or str(DEFAULT_DEV_WORKERS)
+    workers = int(raw) if raw.strip().isdigit() else 0
+    if workers < 1:
+        raise SystemExit(
+            f"steadygraph: --workers / STEADYGRAPH_DEV_WORKERS must be 1 or more, not {raw!r}"
+        )
+    return workers
+
+
 def _dev(settings: Settings, args: argparse.Namespace) -> None:
     from steadygraph.dev.temporal_server import EmbeddedTemporal, TemporalServerError
 
+    workers = _dev_workers(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedded = None
     if not settings.temporal_address:
@@ -267,9 +300,10 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
         )
     # A laptop's dev server: LangGraph Studio, a public site, may call it.
     settings = settings.with_overrides(allow_private_network=True)
-    supervisor = None
+    supervisors: list[WorkerSupervisor] = []
     try:
-        supervisor = _supervise_worker(settings, _start_worker_process(settings))
+        for index in range(workers):
+            supervisors.append(_supervise_worker(settings, index))
         base = f"http://{settings.host}:{settings.port}"
         print(
             "\nSteadygraph is up\n"
@@ -284,13 +318,20 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
         )
         _serve_api(settings)
     finally:
-        if supervisor is not None:
+        if supervisors:
             log.info(
-                "stopping the worker (running steps have up to %g s to finish)",
+                "stopping the worker%s (running steps have up to %g s to finish)",
+                "s" if len(supervisors) > 1 else "",
                 settings.shutdown_grace_s,
             )
-            supervisor.shutdown()
-            (settings.data_dir / WORKER_PID_FILE).unlink(missing_ok=True)
+            # All at once: each drains its running steps for the same grace.
+            stoppers = [threading.Thread(target=supervisor.shutdown) for supervisor in supervisors]
+            for stopper in stoppers:
+                stopper.start()
+            for stopper in stoppers:
+                stopper.join()
+            for index in range(len(supervisors)):
+                (settings.data_dir / worker_pid_file(index)).unlink(missing_ok=True)
         if embedded is not None:
             log.info("stopping the Temporal server")
             embedded.stop()
