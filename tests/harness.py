@@ -11,21 +11,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHistory
-from temporalio.converter import PayloadConverter
-
 from steadygraph.dev import deployment
 from steadygraph.dev.deployment import wait_until
 
 __all__ = [
-    "ACTIVITY_STEPS_ENV",
     "ROOT",
     "Deployment",
     "DevServer",
     "dedicated_deployment",
     "fresh_postgres_database",
-    "local_activity_summaries",
     "wait_until",
 ]
 
@@ -40,11 +34,6 @@ FAST_STEP_ENV = {
     "STEADYGRAPH_STEP_RETRY_INTERVAL": "0.2",
     "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "10",
 }
-
-
-# Super-steps as regular activities (the default is local activities): for the
-# tests of what only they do (heartbeats, retry attributes, shutdown hand-back).
-ACTIVITY_STEPS_ENV = {"STEADYGRAPH_STEP_LOCAL": "0"}
 
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -98,13 +87,3 @@ def dedicated_deployment(
         yield deployment.start()
     finally:
         deployment.stop()
-
-
-def local_activity_summaries(history: WorkflowHistory, converter: PayloadConverter) -> list[str]:
-    """The summaries of the local activities a workflow recorded, in order: how
-    the Temporal UI names a run's local steps (`prepare run`, `agent`, ...)."""
-    return [
-        converter.from_payload(event.user_metadata.summary, str)
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
-    ]
