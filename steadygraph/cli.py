@@ -56,6 +56,13 @@ def _add_http(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="port to serve on (default 8123)")
 
 
+def _at_least_one(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="steadygraph", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -78,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--no-temporal-ui", action="store_true", help="run Temporal headless")
     dev.add_argument(
         "--workers",
-        type=int,
+        type=_at_least_one,
         help="worker processes (env STEADYGRAPH_DEV_WORKERS; default 2, or 1 on one core): "
         "one worker's Python runs on one core, so more use more cores",
     )
@@ -110,6 +117,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         temporal_address=getattr(args, "temporal_address", None),
+        dev_workers=getattr(args, "workers", None),
     )
 
 
@@ -257,28 +265,9 @@ def _supervise_worker(settings: Settings, index: int) -> WorkerSupervisor:
     ).start()
 
 
-# One worker process keeps one core busy at most (its Python holds the GIL);
-# a second one, where there is a second core, gives ~40 % more runs/s
-# (bench/README.md) for one more process's memory.
-DEFAULT_DEV_WORKERS = min(2, os.cpu_count() or 1)
-
-
-def _dev_workers(args: argparse.Namespace) -> int:
-    """How many worker processes `dev` runs: --workers, else STEADYGRAPH_DEV_WORKERS."""
-    raw: str = str(args.workers) if args.workers is not None else ""
-    raw = raw or os.environ.get("STEADYGRAPH_DEV_WORKERS", "") or str(DEFAULT_DEV_WORKERS)
-    workers = int(raw) if raw.strip().isdigit() else 0
-    if workers < 1:
-        raise SystemExit(
-            f"steadygraph: --workers / STEADYGRAPH_DEV_WORKERS must be 1 or more, not {raw!r}"
-        )
-    return workers
-
-
 def _dev(settings: Settings, args: argparse.Namespace) -> None:
     from steadygraph.dev.temporal_server import EmbeddedTemporal, TemporalServerError
 
-    workers = _dev_workers(args)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedded = None
     if not settings.temporal_address:
@@ -302,7 +291,7 @@ def _dev(settings: Settings, args: argparse.Namespace) -> None:
     settings = settings.with_overrides(allow_private_network=True)
     supervisors: list[WorkerSupervisor] = []
     try:
-        for index in range(workers):
+        for index in range(settings.dev_workers):
             supervisors.append(_supervise_worker(settings, index))
         base = f"http://{settings.host}:{settings.port}"
         print(

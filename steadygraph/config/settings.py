@@ -53,6 +53,10 @@ class Settings:
     # The longest a run may take (seconds) before it ends as `timeout`; None: no limit.
     run_timeout_s: float | None = None  # STEADYGRAPH_RUN_TIMEOUT
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
+    # Worker processes `steadygraph dev` runs. One keeps one core busy at most
+    # (its Python holds the GIL); a second, where there is a second core, gave
+    # ~40 % more runs/s (bench/README.md) for one more process's memory.
+    dev_workers: int = min(2, os.cpu_count() or 1)  # STEADYGRAPH_DEV_WORKERS / --workers
     # On SIGTERM a worker lets running super-steps finish for this long, then
     # hands the rest back to other workers.
     shutdown_grace_s: float = 30.0  # STEADYGRAPH_SHUTDOWN_GRACE
@@ -188,6 +192,7 @@ class Environment(BaseSettings):
     max_concurrent_steps: int | None = Field(
         None, ge=1, validation_alias="STEADYGRAPH_MAX_CONCURRENT_STEPS"
     )
+    dev_workers: int | None = Field(None, ge=1, validation_alias="STEADYGRAPH_DEV_WORKERS")
     shutdown_grace_s: float | None = Field(
         None, ge=0, validation_alias="STEADYGRAPH_SHUTDOWN_GRACE"
     )
