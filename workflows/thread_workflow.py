@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 from steadygraph.temporal.contract import (
@@ -33,13 +33,17 @@ from steadygraph.temporal.contract import (
     ACTIVITY_DROP_QUEUED_RUN,
     ACTIVITY_UPDATE_STATE,
     BUSY_MESSAGE,
+    SIGNAL_QUEUE_STATE_UPDATE,
     SIGNAL_RUN_ENDED,
     SIGNAL_SUBMIT_RUN,
     THREAD_BUSY,
     THREAD_WORKFLOW,
+    UNKNOWN_STATE_UPDATE,
+    UPDATE_STATE_UPDATE_OUTCOME,
     CancelOutcome,
     CancelRequest,
     DirectRun,
+    QueuedStateUpdate,
     RunRequest,
     StateUpdate,
     StateUpdateResult,
@@ -60,6 +64,9 @@ DIRECT_RUNS_PATCH = "direct-runs"
 # How often the thread's direct runs are looked up again while waiting for
 # them, should the signal of one's end be lost (e.g. it was terminated by hand).
 DIRECT_RECHECK = timedelta(seconds=10)
+# How long an idle thread's workflow keeps the outcomes of its applied state
+# updates for the API to fetch before it completes.
+OUTCOME_KEEP = timedelta(seconds=30)
 _BOOKKEEPING_TIMEOUT = timedelta(seconds=60)
 _BOOKKEEPING_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 
@@ -74,6 +81,10 @@ class ThreadWorkflow:
         self._updating_state = False
         self._updates_waiting = 0  # state updates waiting for their turn
         self._ended_direct: set[str] = set()  # direct runs reported ended (run_ended)
+        # State updates queued by signal: the ids being applied, then their
+        # outcomes (the result, or the refusal's type and message) until fetched.
+        self._state_updates_applying: set[str] = set()
+        self._state_update_outcomes: dict[str, StateUpdateResult | tuple[str, str]] = {}
 
     @workflow.run
     async def run(self, thread: ThreadInput) -> None:
@@ -84,8 +95,7 @@ class ThreadWorkflow:
             except TimeoutError:
                 pass
             if not self._queue:
-                # Let in-flight updates land before deciding the thread is idle.
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._settle_handlers()
                 if not self._queue:
                     return
             if workflow.patched(DIRECT_RUNS_PATCH):
@@ -105,6 +115,20 @@ class ThreadWorkflow:
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(ThreadInput(thread.thread_id, list(self._queue)))
+
+    async def _settle_handlers(self) -> None:
+        """Let in-flight signals and updates land, and the API fetch the
+        outcomes of applied state updates, before the thread counts as idle."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._state_update_outcomes:  # never true in histories from before them
+            try:
+                await workflow.wait_condition(
+                    lambda: not self._state_update_outcomes or bool(self._queue),
+                    timeout=OUTCOME_KEEP,
+                )
+            except TimeoutError:
+                pass
+            await workflow.wait_condition(workflow.all_handlers_finished)
 
     async def _execute(self, request: RunRequest) -> None:
         run_id = request.run.run_id
@@ -283,10 +307,55 @@ class ThreadWorkflow:
     async def cancel_run(self, request: CancelRequest) -> CancelOutcome:
         return CancelOutcome(found=await self._cancel(request.run_id, request.action))
 
+    # State updates arrived by this update (with start) before they were
+    # signalled: kept so that the histories of those threads still replay.
     @workflow.update
     async def update_state(self, update: StateUpdate) -> StateUpdateResult:
-        """threads.update_state, ordered with the thread's runs: it waits for the
-        running run (not for queued ones, which then see the new state)."""
+        return await self._apply_state_update(update)
+
+    @workflow.signal(name=SIGNAL_QUEUE_STATE_UPDATE)
+    async def queue_state_update(self, queued: QueuedStateUpdate) -> None:
+        """threads.update_state: applied in its turn, its outcome kept for
+        `state_update_outcome`."""
+        self._state_updates_applying.add(queued.update_id)
+        outcome: StateUpdateResult | tuple[str, str]
+        try:
+            outcome = await self._apply_state_update(queued.update)
+        except (ActivityError, ApplicationError) as exc:
+            # Refused (bad values, unknown node, ...): an answer for the
+            # client, not a failure of the thread's workflow. A local
+            # activity's own error arrives as it was raised.
+            refusal = exc.cause if isinstance(exc, ActivityError) else exc
+            if isinstance(refusal, ApplicationError):
+                outcome = (refusal.type or "", refusal.message)
+            else:
+                outcome = ("", str(refusal or exc))
+        finally:
+            self._state_updates_applying.discard(queued.update_id)
+        self._state_update_outcomes[queued.update_id] = outcome
+
+    @workflow.update(name=UPDATE_STATE_UPDATE_OUTCOME)
+    async def state_update_outcome(self, update_id: str) -> StateUpdateResult:
+        await workflow.wait_condition(lambda: update_id in self._state_update_outcomes)
+        outcome = self._state_update_outcomes.pop(update_id)
+        if isinstance(outcome, tuple):
+            kind, message = outcome
+            raise ApplicationError(message, type=kind or None, non_retryable=True)
+        return outcome
+
+    @state_update_outcome.validator
+    def _validate_state_update_outcome(self, update_id: str) -> None:
+        outcomes = self._state_update_outcomes
+        if update_id not in self._state_updates_applying and update_id not in outcomes:
+            raise ApplicationError(
+                f"state update {update_id} is not known here",
+                type=UNKNOWN_STATE_UPDATE,
+                non_retryable=True,
+            )
+
+    async def _apply_state_update(self, update: StateUpdate) -> StateUpdateResult:
+        """Ordered with the thread's runs: it waits for the running run (not
+        for queued ones, which then see the new state)."""
         if workflow.patched(DIRECT_RUNS_PATCH):
             self._updates_waiting += 1
             try:

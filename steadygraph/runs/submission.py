@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from temporalio.client import WithStartWorkflowOperation
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from steadygraph.assistants.lookup import resolve_assistant
@@ -18,8 +17,10 @@ from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.request import RunCreate
 from steadygraph.services import Services
 from steadygraph.temporal.contract import (
+    SIGNAL_QUEUE_STATE_UPDATE,
     SIGNAL_SUBMIT_RUN,
     THREAD_ID_ATTRIBUTE,
+    QueuedStateUpdate,
     RunInput,
     RunRequest,
     ThreadInput,
@@ -221,18 +222,10 @@ def run_input(
     )
 
 
-def start_thread_workflow(ctx: Services, thread_id: str) -> WithStartWorkflowOperation:
-    """The with-start half of an update to a thread's workflow (update_state):
-    started if the thread has none running, else the running one takes it."""
-    return WithStartWorkflowOperation(
-        ThreadWorkflow.run,
-        ThreadInput(thread_id),
-        id=thread_workflow_id(thread_id),
-        task_queue=ctx.settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=_thread_attributes(thread_id),
-        static_summary=f"runs of thread {thread_id}",
-    )
+async def queue_state_update(ctx: Services, queued: QueuedStateUpdate) -> None:
+    """As a run is: the thread's workflow applies the state update in its turn
+    with the thread's runs, and no worker needs to be alive to accept it."""
+    await _signal_thread(ctx, queued.update.thread_id, SIGNAL_QUEUE_STATE_UPDATE, queued)
 
 
 def _thread_attributes(thread_id: str) -> TypedSearchAttributes:
@@ -256,23 +249,26 @@ async def start_run_workflow(ctx: Services, run: dict[str, Any], graph_id: str) 
 
 
 async def enqueue_run(ctx: Services, run: dict[str, Any], graph_id: str, body: RunCreate) -> None:
+    """The thread's workflow gets the run in its turn."""
+    request = RunRequest(
+        run=run_input(ctx, run, graph_id),
+        multitask_strategy=body.multitask_strategy,
+        after_seconds=body.after_seconds or 0.0,
+    )
+    await _signal_thread(ctx, run["thread_id"], SIGNAL_SUBMIT_RUN, request)
+
+
+async def _signal_thread(ctx: Services, thread_id: str, signal: str, arg: Any) -> None:
     """Signal-with-start: the thread's workflow is started if it is not running,
-    and gets the run. The Temporal server stores the signal durably and answers
-    at once: no worker needs to be alive."""
-    thread_id = run["thread_id"]
+    and gets the signal. The Temporal server stores the signal durably and
+    answers at once: no worker needs to be alive."""
     await ctx.temporal.start_workflow(
         ThreadWorkflow.run,
         ThreadInput(thread_id),
         id=thread_workflow_id(thread_id),
         task_queue=ctx.settings.task_queue,
-        start_signal=SIGNAL_SUBMIT_RUN,
-        start_signal_args=[
-            RunRequest(
-                run=run_input(ctx, run, graph_id),
-                multitask_strategy=body.multitask_strategy,
-                after_seconds=body.after_seconds or 0.0,
-            )
-        ],
+        start_signal=signal,
+        start_signal_args=[arg],
         search_attributes=_thread_attributes(thread_id),
         static_summary=f"runs of thread {thread_id}",
     )

@@ -42,6 +42,12 @@ SIGNAL_SUBMIT_RUN = "submit_run"
 # A run started without the thread's workflow has ended: sent to that
 # workflow (when it runs) so runs queued behind the direct run may start.
 SIGNAL_RUN_ENDED = "run_ended"
+# threads.update_state, handed to the thread's workflow (with start) like a
+# run: stored by the Temporal server at once, so it is never lost or applied
+# twice whatever the workers do. The API then asks for its outcome by the
+# update below, which needs a worker and may time out harmlessly.
+SIGNAL_QUEUE_STATE_UPDATE = "queue_state_update"
+UPDATE_STATE_UPDATE_OUTCOME = "state_update_outcome"
 
 
 def thread_workflow_id(thread_id: str) -> str:
@@ -100,6 +106,9 @@ BUSY_MESSAGE = (
     "Thread is already running a task. Wait for it to finish or choose a different "
     "multitask strategy."
 )
+# The outcome of a state update the thread's workflow does not know: it was
+# never queued there, or the workflow has continued as new since applying it.
+UNKNOWN_STATE_UPDATE = "UnknownStateUpdate"
 # The webhook URL breaks the project's policy: delivering again cannot help.
 WEBHOOK_REJECTED = "WebhookRejected"
 # A cron firing that could not create its run, for a reason with no type of its own.
@@ -350,6 +359,15 @@ class StateUpdate:
 @dataclass(frozen=True)
 class StateUpdateResult:
     checkpoint: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class QueuedStateUpdate:
+    """A state update signalled to its thread's workflow, under an id the API
+    then asks its outcome by."""
+
+    update_id: str
+    update: StateUpdate
 
 
 # --- Payloads: crons ------------------------------------------------------------------

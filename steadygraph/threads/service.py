@@ -23,10 +23,17 @@ from steadygraph.graph.serde import empty_state_payload
 from steadygraph.ids import new_id
 from steadygraph.request_body import CheckpointRef
 from steadygraph.runs.cancellation import cancel_run
-from steadygraph.runs.submission import start_thread_workflow
+from steadygraph.runs.submission import queue_state_update
 from steadygraph.services import Services
 from steadygraph.storage import ThreadExistsError
-from steadygraph.temporal.contract import StateUpdate
+from steadygraph.temporal.contract import (
+    UNKNOWN_STATE_UPDATE,
+    UPDATE_STATE_UPDATE_OUTCOME,
+    QueuedStateUpdate,
+    StateUpdate,
+    StateUpdateResult,
+    thread_workflow_id,
+)
 from steadygraph.threads.request import (
     HistoryQuery,
     StateUpdateBody,
@@ -35,7 +42,6 @@ from steadygraph.threads.request import (
     ThreadPatch,
     ThreadSearch,
 )
-from steadygraph.workflows import ThreadWorkflow
 
 _DELETE_WAIT_S = 30.0
 # A state update waits in the thread's workflow for the running run to end; the
@@ -221,41 +227,56 @@ async def update_state(
         raise BadRequest(f"Thread {thread_id} has no assigned graph ID")
     if graph_id not in services.project.graphs:
         raise Invalid(f"Graph '{graph_id}' of thread {thread_id} is not served here")
-    start = start_thread_workflow(services, thread_id)
-    accepted = False
+    update_id = new_id()
     # Until it is applied, runs created on the thread queue behind it in the
     # thread's workflow instead of starting on their own. The worker counts
-    # it off when it applies or refuses it (also after this request gave up
-    # waiting); an update still unapplied after all its attempts keeps the
-    # thread's runs going through its workflow: slower, never out of order.
+    # it off when it applies or refuses it; an update still unapplied after
+    # all its attempts keeps the thread's runs going through its workflow:
+    # slower, never out of order.
     await services.storage.count_state_update(thread_id, +1)
     try:
-        async with asyncio.timeout(STATE_UPDATE_WAIT_S):
-            update = await services.temporal.start_update_with_start_workflow(
-                ThreadWorkflow.update_state,
+        await queue_state_update(
+            services,
+            QueuedStateUpdate(
+                update_id,
                 StateUpdate(thread_id, graph_id, values, as_node, checkpoint_id, supersteps),
-                start_workflow_operation=start,
-                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-            )
-            accepted = True
-            result = await update.result()
-    # Temporal's client reports the cancelled call as its own error.
-    except (TimeoutError, RPCTimeoutOrCancelledError) as exc:
-        if accepted:
-            # Recorded by the workflow: it will apply, so resending would apply it twice.
-            raise Conflict(
-                f"Thread {thread_id} is busy with a run: the state update is queued and "
-                "applies when the run ends; do not resend it (read the state to see it)"
-            ) from exc
-        raise Unavailable(
-            f"The workflow of thread {thread_id} did not take the state update within "
-            f"{STATE_UPDATE_WAIT_S:g} s; read the thread's state before resending it",
-            retry_after_s=_RETRY_AFTER_S,
-        ) from exc
+            ),
+        )
     except RPCError as exc:
         await services.storage.count_state_update(thread_id, -1)  # it never reached the thread
         raise Unavailable(
             f"Temporal is unavailable: {exc.message}", retry_after_s=_RETRY_AFTER_S
+        ) from exc
+    # Queued for good from here on: whatever happens to this request, the
+    # update applies once, so no answer below invites resending it.
+    workflow = services.temporal.get_workflow_handle(thread_workflow_id(thread_id))
+    accepted = False
+    try:
+        async with asyncio.timeout(STATE_UPDATE_WAIT_S):
+            outcome = await workflow.start_update(
+                UPDATE_STATE_UPDATE_OUTCOME,
+                update_id,
+                result_type=StateUpdateResult,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            )
+            accepted = True
+            result: StateUpdateResult = await outcome.result()
+    # Temporal's client reports the cancelled call as its own error.
+    except (TimeoutError, RPCTimeoutOrCancelledError) as exc:
+        if accepted:
+            raise Conflict(
+                f"Thread {thread_id} is busy with a run: the state update is queued and "
+                "applies when the run ends; do not resend it (read the state to see it)"
+            ) from exc
+        raise Conflict(
+            f"No worker has taken the state update of thread {thread_id} within "
+            f"{STATE_UPDATE_WAIT_S:g} s: it is queued and applies once one does; do not "
+            "resend it (read the state to see it)"
+        ) from exc
+    except RPCError as exc:
+        raise Conflict(
+            f"The state update of thread {thread_id} is queued, but its outcome cannot be "
+            f"read ({exc.message}); do not resend it (read the state to see it)"
         ) from exc
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
@@ -263,6 +284,12 @@ async def update_state(
             cause = cause.cause
         detail = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
         kind = cause.type if isinstance(cause, ApplicationError) else ""
+        if kind == UNKNOWN_STATE_UPDATE:
+            # Applied, and the thread's workflow has moved on since.
+            raise Conflict(
+                f"The state update of thread {thread_id} was applied but its outcome is no "
+                "longer kept; do not resend it (read the state to see it)"
+            ) from exc
         raise BadRequest(f"{kind}: {detail}" if kind else detail) from exc
     return {"checkpoint": result.checkpoint}
 

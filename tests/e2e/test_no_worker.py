@@ -55,6 +55,14 @@ async def test_runs_are_accepted_without_a_worker_and_run_once_one_starts(
         )
     assert time.monotonic() - started < 2
 
+    # A state update is queued for good as well: the API's bounded wait for
+    # its outcome ends in a 409 that says so (not applied yet, do not resend).
+    patient = get_client(url=deployment.url, timeout=30)
+    started = time.monotonic()
+    with pytest.raises(ConflictError):
+        await patient.threads.update_state(thread_id, {"visited": ["edited"]})
+    assert time.monotonic() - started < 20
+
     second = await client.runs.create(
         thread_id, "slow", input={**slow_input(marker, 0), "visited": ["second"]}
     )
@@ -72,7 +80,12 @@ async def test_runs_are_accepted_without_a_worker_and_run_once_one_starts(
         await asyncio.wait_for(client.runs.join(thread_id, run["run_id"]), 60)
         assert (await client.runs.get(thread_id, run["run_id"]))["status"] == "success"
     visited = (await client.threads.get_state(thread_id))["values"]["visited"]
-    assert visited == ["first", "step1", "step2", "step3", "second", "step1", "step2", "step3"]
+    # The update waited for the run before it and went before the run after it.
+    assert visited == [
+        *("first", "step1", "step2", "step3"),
+        "edited",
+        *("second", "step1", "step2", "step3"),
+    ]
     one_run = [
         f"{step}:{edge}" for step in ("step1", "step2", "step3") for edge in ("start", "end")
     ]

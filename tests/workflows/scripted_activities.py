@@ -34,9 +34,11 @@ from steadygraph.temporal.contract import (
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
     ACTIVITY_UPDATE_STATE,
+    SIGNAL_QUEUE_STATE_UPDATE,
     SIGNAL_SUBMIT_RUN,
     CancelRequest,
     DirectRun,
+    QueuedStateUpdate,
     RunEnd,
     RunInput,
     RunPlan,
@@ -107,6 +109,9 @@ class ScriptedActivities:
         # have not ended: what `direct_runs` answers.
         self.direct: dict[str, list[DirectRun]] = {}
         self.direct_lookups: list[str] = []  # the threads `direct_runs` was asked about
+        # Values -> the refusal `update_state` raises for them, as the real
+        # activity raises the graph's own (non-retryable) error.
+        self.refused_updates: dict[str, ApplicationError] = {}
 
     def names(self, run_id: str) -> list[str]:
         """The activities that ran for one run."""
@@ -160,6 +165,8 @@ class ScriptedActivities:
     @activity.defn(name=ACTIVITY_UPDATE_STATE)
     async def update_state(self, update: StateUpdate) -> StateUpdateResult:
         self.calls.append((ACTIVITY_UPDATE_STATE, update))
+        if (refusal := self.refused_updates.get(repr(update.values))) is not None:
+            raise refusal
         return StateUpdateResult(checkpoint={"checkpoint_id": "updated"})
 
     @activity.defn(name=ACTIVITY_DIRECT_RUNS)
@@ -218,6 +225,23 @@ async def submit(client: Client, task_queue: str, run: RunInput, strategy: str =
         start_signal=SIGNAL_SUBMIT_RUN,
         start_signal_args=[RunRequest(run=run, multitask_strategy=strategy)],
     )
+
+
+async def queue_state_update(
+    client: Client, task_queue: str, update: StateUpdate, update_id: str | None = None
+) -> str:
+    """Hand a state update to its thread's workflow as the API does:
+    signal-with-start. Returns the id its outcome is asked by."""
+    update_id = update_id or str(uuid.uuid4())
+    await client.start_workflow(
+        ThreadWorkflow.run,
+        ThreadInput(update.thread_id),
+        id=thread_workflow_id(update.thread_id),
+        task_queue=task_queue,
+        start_signal=SIGNAL_QUEUE_STATE_UPDATE,
+        start_signal_args=[QueuedStateUpdate(update_id, update)],
+    )
+    return update_id
 
 
 async def submit_by_update(

@@ -12,6 +12,7 @@ from scripted_activities import (
     WAIT_S,
     ScriptedActivities,
     linear_run,
+    queue_state_update,
     run_input,
     scripted_worker,
     submit,
@@ -27,6 +28,8 @@ from steadygraph.temporal.contract import (
     ACTIVITY_UPDATE_STATE,
     BUSY_MESSAGE,
     THREAD_BUSY,
+    UNKNOWN_STATE_UPDATE,
+    UPDATE_STATE_UPDATE_OUTCOME,
     CancelOutcome,
     CancelRequest,
     RunEnd,
@@ -243,18 +246,36 @@ async def test_rollback_drops_the_queue_and_erases_the_running_run_in_arrival_or
     ]
 
 
-async def test_a_state_update_waits_for_the_running_run(client: Client, thread: str) -> None:
+async def outcome_of(client: Client, thread_id: str, update_id: str) -> StateUpdateResult:
+    """What the API asks after queueing a state update."""
+    result: StateUpdateResult = await handle_of(client, thread_id).execute_update(
+        UPDATE_STATE_UPDATE_OUTCOME, update_id, result_type=StateUpdateResult
+    )
+    return result
+
+
+@pytest.mark.parametrize("path", ["signal", "older update"])
+async def test_a_state_update_waits_for_the_running_run(
+    client: Client, thread: str, path: str
+) -> None:
+    """Signalled (queue_state_update, then its outcome) as the API does now;
+    by the update `update_state` as it did before, which threads in flight
+    during an upgrade may still hold."""
     async with scripted_worker(client) as (task_queue, activities):
         running, gate = gated_run(activities, "agent")
         await submit(client, task_queue, run_input(running, thread))
         await wait(activities.scripts[running].stepping)
 
         update = StateUpdate(thread, "agent", values={"x": 1})
-        updating = asyncio.create_task(
-            handle_of(client, thread).execute_update(
-                ThreadWorkflow.update_state, update, result_type=StateUpdateResult
+        if path == "signal":
+            update_id = await queue_state_update(client, task_queue, update)
+            updating = asyncio.create_task(outcome_of(client, thread, update_id))
+        else:
+            updating = asyncio.create_task(
+                handle_of(client, thread).execute_update(
+                    ThreadWorkflow.update_state, update, result_type=StateUpdateResult
+                )
             )
-        )
         await asyncio.sleep(0.5)
         assert not updating.done()
 
@@ -267,3 +288,51 @@ async def test_a_state_update_waits_for_the_running_run(client: Client, thread: 
     assert activities.inputs(ACTIVITY_FINISH_RUN) == [
         RunEnd(running, "success", None, thread, "agent")
     ]
+
+
+async def test_a_state_update_queued_while_no_worker_is_alive_applies_once_one_starts(
+    client: Client, thread: str
+) -> None:
+    """Signal-with-start needs no worker: the update is queued for good, and
+    runs that came after it see the updated state."""
+    task_queue = f"workflow-test-{uuid.uuid4().hex}"
+    update = StateUpdate(thread, "agent", values={"x": 1})
+    update_id = await asyncio.wait_for(queue_state_update(client, task_queue, update), 5)
+    later = str(uuid.uuid4())
+    await asyncio.wait_for(submit(client, task_queue, run_input(later, thread)), 5)
+    async with scripted_worker(client, task_queue=task_queue) as (_, activities):
+        activities.scripts[later] = linear_run("agent")
+        result = await asyncio.wait_for(outcome_of(client, thread, update_id), WAIT_S)
+        await wait(activities.scripts[later].finished)
+    assert result == StateUpdateResult(checkpoint={"checkpoint_id": "updated"})
+    names = [name for name, _ in activities.calls]
+    assert names.index(ACTIVITY_UPDATE_STATE) < names.index(ACTIVITY_PREPARE_RUN)
+    assert activities.inputs(ACTIVITY_UPDATE_STATE) == [update]
+
+
+async def test_a_refused_state_update_is_its_outcome_and_the_thread_goes_on(
+    client: Client, thread: str
+) -> None:
+    async with scripted_worker(client) as (task_queue, activities):
+        bad = StateUpdate(thread, "agent", values={"bad": True}, as_node="nowhere")
+        activities.refused_updates[repr(bad.values)] = ApplicationError(
+            "Node nowhere does not exist", type="InvalidUpdateError", non_retryable=True
+        )
+        update_id = await queue_state_update(client, task_queue, bad)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await asyncio.wait_for(outcome_of(client, thread, update_id), WAIT_S)
+        cause = refused.value.cause
+        assert isinstance(cause, ApplicationError)
+        assert (cause.type, cause.message) == ("InvalidUpdateError", "Node nowhere does not exist")
+
+        # Asked again, or for an update never queued: not known (no waiting forever).
+        for unknown in (update_id, str(uuid.uuid4())):
+            with pytest.raises(WorkflowUpdateFailedError) as not_known:
+                await asyncio.wait_for(outcome_of(client, thread, unknown), WAIT_S)
+            assert isinstance(not_known.value.cause, ApplicationError)
+            assert not_known.value.cause.type == UNKNOWN_STATE_UPDATE
+
+        after = plain_run(activities, "agent")
+        await submit(client, task_queue, run_input(after, thread))
+        await wait(activities.scripts[after].finished)
+    assert activities.inputs(ACTIVITY_FINISH_RUN)[-1].status == "success"
