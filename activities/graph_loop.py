@@ -54,6 +54,8 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.store.base import BaseStore, Op, Result
 
+from steadygraph.graph.step_fence import StepFence, is_fenced
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -238,10 +240,16 @@ class LoopBoundCheckpointer(BaseCheckpointSaver):
     """A checkpointer whose async calls run on the loop it was opened on,
     whichever loop the graph calls it from."""
 
-    def __init__(self, inner: BaseCheckpointSaver, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        inner: BaseCheckpointSaver,
+        loop: asyncio.AbstractEventLoop,
+        fence: StepFence | None = None,
+    ) -> None:
         super().__init__(serde=inner.serde)
         self.inner = inner
         self.owner = loop
+        self.fence = fence  # applied to the writes of `fenced_steps`
 
     @property
     def config_specs(self) -> list[Any]:
@@ -293,9 +301,11 @@ class LoopBoundCheckpointer(BaseCheckpointSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return await on_loop(
-            self.owner, self.inner.aput(config, checkpoint, metadata, new_versions)
-        )
+        if self.fence is not None and is_fenced(config):
+            put = self.fence.put(self.inner, config, checkpoint, metadata, new_versions)
+        else:
+            put = self.inner.aput(config, checkpoint, metadata, new_versions)
+        return await on_loop(self.owner, put)
 
     async def aput_writes(
         self,

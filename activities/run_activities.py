@@ -34,6 +34,7 @@ from steadygraph.graph.checkpointer import delete_run_checkpoints
 from steadygraph.graph.loading import GraphLoadError, GraphRegistry
 from steadygraph.graph.run_config import graph_config, graph_context, node_list
 from steadygraph.graph.serde import checkpoint_ref, dumps, error_payload, snapshot_payload
+from steadygraph.graph.step_fence import StepFence, fenced_steps
 from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.run_log import log_run_ended, log_run_started
 from steadygraph.storage import Storage
@@ -283,8 +284,10 @@ class RunActivities:
         store: Any = None,
         graph_loop: GraphLoop | None = None,
         temporal: Client | None = None,
+        fence: StepFence | None = None,
     ) -> None:
         self.temporal = temporal
+        self.fence = fence
         self.storage = storage
         self.graphs = graphs
         self.checkpointer = checkpointer
@@ -342,7 +345,7 @@ class RunActivities:
         if self._bound is None:
             owner = asyncio.get_running_loop()
             store = LoopBoundStore(self.store, owner) if self.store is not None else None
-            self._bound = (LoopBoundCheckpointer(self.checkpointer, owner), store)
+            self._bound = (LoopBoundCheckpointer(self.checkpointer, owner, self.fence), store)
         return self._bound
 
     async def _save_state(
@@ -461,16 +464,17 @@ class RunActivities:
             # input step: the input is stored (as pending writes) but not yet
             # applied. Resuming with no input finishes that step, as LangGraph
             # resumes any interrupted step; the input is never applied twice.
-            await self._run_graph(
-                graph,
-                run,
-                None,
-                config,
-                context,
-                interrupt_before="*",
-                drop_initial_values=False,
-                label=f"input of run {ref.run_id}",
-            )
+            with fenced_steps():
+                await self._run_graph(
+                    graph,
+                    run,
+                    None,
+                    config,
+                    context,
+                    interrupt_before="*",
+                    drop_initial_values=False,
+                    label=f"input of run {ref.run_id}",
+                )
         if run_input is not None and command is None and not input_applied:
             input_config = config
             fork_from = kwargs.fork_checkpoint_id
@@ -481,17 +485,18 @@ class RunActivities:
                 }
             # interrupt_before="*" applies the input (LangGraph's input step) and
             # stops before the first node, so the first node runs in an activity
-            # of its own, named after it.
-            await self._run_graph(
-                graph,
-                run,
-                run_input,
-                input_config,
-                context,
-                interrupt_before="*",
-                drop_initial_values=False,
-                label=f"input of run {ref.run_id}",
-            )
+            # of its own, named after it. A fork writes beside the head: unfenced.
+            with fenced_steps() if not fork_from else contextlib.nullcontext():
+                await self._run_graph(
+                    graph,
+                    run,
+                    run_input,
+                    input_config,
+                    context,
+                    interrupt_before="*",
+                    drop_initial_values=False,
+                    label=f"input of run {ref.run_id}",
+                )
 
         snapshot = await self._save_state(
             graph, config, ref.thread_id, since=_checkpoint_id(head.config if head else None)
@@ -549,17 +554,20 @@ class RunActivities:
             resumed = kwargs.input is None or kwargs.command is not None
             _check_recursion_limit(step, config, graph, resumed=resumed)
             command = kwargs.command if step.with_command else None
+            # A replay forks beside the head: unfenced.
+            fence = fenced_steps() if run_config is config else contextlib.nullcontext()
             async with _heartbeating(), _stopped_on_request(self.storage, step.run_id):
-                ran = await self._run_graph(
-                    graph,
-                    run,
-                    Command(**command) if command else None,
-                    run_config,
-                    context,
-                    interrupt_after="*",
-                    drop_initial_values=not step.emit_initial_values,
-                    label=f"{', '.join(step.nodes) or 'resume'} of run {step.run_id}",
-                )
+                with fence:
+                    ran = await self._run_graph(
+                        graph,
+                        run,
+                        Command(**command) if command else None,
+                        run_config,
+                        context,
+                        interrupt_after="*",
+                        drop_initial_values=not step.emit_initial_values,
+                        label=f"{', '.join(step.nodes) or 'resume'} of run {step.run_id}",
+                    )
         # else: an earlier attempt finished this step and only its report was
         # lost; the checkpointer already holds the result, so nothing re-runs.
 

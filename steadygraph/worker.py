@@ -22,6 +22,7 @@ from steadygraph.config.settings import Settings
 from steadygraph.graph.checkpointer import open_checkpointer
 from steadygraph.graph.loading import GraphRegistry
 from steadygraph.graph.postgres_pool import shared_pool
+from steadygraph.graph.step_fence import open_step_fence
 from steadygraph.graph.store import open_store
 from steadygraph.services import Services
 from steadygraph.startup_retry import retrying
@@ -84,6 +85,7 @@ async def run_worker(
         async with (
             shared_pool(settings) as pool,
             open_checkpointer(settings, pool=pool) as checkpointer,
+            open_step_fence(settings) as fence,
             # The API sweeps store TTLs; workers only read and write.
             open_store(settings, graphs.project, sweep_ttl=False, pool=pool) as store,
         ):
@@ -96,7 +98,9 @@ async def run_worker(
             services = Services(
                 settings, graphs.project, storage, client, webhook_policy, checkpointer
             )
-            activities = RunActivities(storage, graphs, checkpointer, store, temporal=client)
+            activities = RunActivities(
+                storage, graphs, checkpointer, store, temporal=client, fence=fence
+            )
             thread_activities = ThreadActivities(storage, client)
             maintenance = MaintenanceActivities(services)
             crons = CronActivities(services)
