@@ -255,6 +255,16 @@ async def new_snapshots(graph: Any, config: dict[str, Any], *, since: str | None
     return snapshots
 
 
+def due_nodes(snapshot: Any) -> list[str]:
+    """The nodes of the thread's next super-step. LangGraph's `next` leaves out
+    tasks that have written their results: when all have (a worker died after
+    its nodes ended, before their checkpoint), it is empty, yet the super-step
+    is not done until a run commits it (without running them again)."""
+    if snapshot.next or not snapshot.tasks:
+        return list(snapshot.next)
+    return [task.name for task in snapshot.tasks]
+
+
 def _checkpoint_id(config: dict[str, Any] | None) -> str | None:
     return ((config or {}).get("configurable") or {}).get("checkpoint_id")
 
@@ -506,7 +516,7 @@ class RunActivities:
             # Time travel: the run goes on from that checkpoint, its first step
             # forking the thread there (see _step); the head stays as it is until then.
             snapshot = await graph.aget_state(_at_checkpoint(config, replay))
-        next_nodes = list(snapshot.next)
+        next_nodes = due_nodes(snapshot)
         if command and command.get("goto"):
             goto = command["goto"]
             targets = goto if isinstance(goto, list) else [goto]
@@ -574,7 +584,7 @@ class RunActivities:
         snapshot = await self._save_state(graph, config, step.thread_id, since=since)
         return StepResult(
             checkpoint_id=_checkpoint_id(snapshot.config),
-            next=list(snapshot.next),
+            next=due_nodes(snapshot),
             ran=list(dict.fromkeys(ran)) or step.nodes,
             interrupted=_has_interrupts(snapshot),
         )

@@ -45,6 +45,19 @@ async def test_100_runs_survive_three_killed_workers_without_rerunning_settled_n
     env = {"STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "2"}  # a killed worker is noticed in 2 s
     if database_url:
         env["STEADYGRAPH_DATABASE_URL"] = database_url
+    await _chaos(temporal_server, env, tmp_path)
+
+
+async def test_100_runs_with_local_steps_survive_three_killed_workers(
+    temporal_server: EmbeddedTemporal, tmp_path: Path
+) -> None:
+    """Local steps (SQLite): a killed worker loses the whole workflow task, so
+    the run's plan is made again from a head whose last nodes may have written
+    their results without their checkpoint."""
+    await _chaos(temporal_server, {"STEADYGRAPH_STEP_LOCAL": "1"}, tmp_path)
+
+
+async def _chaos(temporal_server: EmbeddedTemporal, env: dict[str, str], tmp_path: Path) -> None:
     deployment = Deployment(temporal_server.address, tmp_path / "deploy", extra_env=env).start()
     try:
         client = get_client(url=deployment.url, timeout=150)
