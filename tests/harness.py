@@ -4,6 +4,8 @@ and fresh PostgreSQL databases."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,15 +13,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
+from temporalio.converter import PayloadConverter
+
 from steadygraph.dev import deployment
 from steadygraph.dev.deployment import wait_until
 
 __all__ = [
+    "ACTIVITY_STEPS_ENV",
     "ROOT",
     "Deployment",
     "DevServer",
+    "closed_history",
     "dedicated_deployment",
     "fresh_postgres_database",
+    "local_activity_summaries",
     "wait_until",
 ]
 
@@ -34,6 +43,11 @@ FAST_STEP_ENV = {
     "STEADYGRAPH_STEP_RETRY_INTERVAL": "0.2",
     "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "10",
 }
+
+
+# Super-steps as regular activities (the default is local activities): for the
+# tests of what only they do (heartbeats, retry attributes, shutdown hand-back).
+ACTIVITY_STEPS_ENV = {"STEADYGRAPH_STEP_LOCAL": "0"}
 
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -87,3 +101,24 @@ def dedicated_deployment(
         yield deployment.start()
     finally:
         deployment.stop()
+
+
+async def closed_history(temporal: Client, workflow_id: str) -> WorkflowHistory:
+    """A workflow's history once it has closed. A run's end is stored (what
+    `runs.join` waits for) by a local activity, which Temporal records only
+    with the workflow task around it: a history fetched right after a join may
+    not hold it yet."""
+    handle = temporal.get_workflow_handle(workflow_id)
+    with contextlib.suppress(WorkflowFailureError):
+        await asyncio.wait_for(handle.result(), 60)
+    return await handle.fetch_history()
+
+
+def local_activity_summaries(history: WorkflowHistory, converter: PayloadConverter) -> list[str]:
+    """The summaries of the local activities a workflow recorded, in order: how
+    the Temporal UI names a run's local steps (`prepare run`, `agent`, ...)."""
+    return [
+        converter.from_payload(event.user_metadata.summary, str)
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from steadygraph.temporal.client_config import TemporalConfigError, load_client_config
-from steadygraph.temporal.contract import StepPolicy
+from steadygraph.temporal.contract import DEFAULT_STEP_POLICY, StepPolicy
 
 DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
 
@@ -49,7 +49,7 @@ class Settings:
     # STEADYGRAPH_STEP_BACKOFF, STEADYGRAPH_STEP_MAX_RETRY_INTERVAL (max_interval_s),
     # STEADYGRAPH_STEP_TIMEOUT, STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT, STEADYGRAPH_STEP_LOCAL.
     # langgraph.json's `steadygraph` section lays its values over these.
-    step: StepPolicy = field(default_factory=StepPolicy)
+    step: StepPolicy = DEFAULT_STEP_POLICY
     # The longest a run may take (seconds) before it ends as `timeout`; None: no limit.
     run_timeout_s: float | None = None  # STEADYGRAPH_RUN_TIMEOUT
     max_concurrent_steps: int = 100  # STEADYGRAPH_MAX_CONCURRENT_STEPS
@@ -115,7 +115,7 @@ class Settings:
             values["api_keys"] = tuple(
                 key.strip() for key in values["api_keys"].split(",") if key.strip()
             )
-        return cls(**values, step=StepPolicy(**step))
+        return cls(**values, step=replace(DEFAULT_STEP_POLICY, **step))
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -11,6 +11,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from steadygraph.config.settings import Settings
 from steadygraph.graph.postgres_pool import pool_for
+from steadygraph.storage.locks import CHECKPOINTER_SETUP_LOCK_KEY, advisory_lock
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -27,7 +28,11 @@ async def open_checkpointer(
 
         async with pool_for(settings, pool) as connections:
             saver = AsyncPostgresSaver(connections)  # type: ignore[arg-type]
-            await saver.setup()
+            # The API and a worker starting together would both create the
+            # tables; PostgreSQL's CREATE TABLE IF NOT EXISTS can then fail
+            # on the type it creates with each table.
+            async with advisory_lock(connections, CHECKPOINTER_SETUP_LOCK_KEY):
+                await saver.setup()
             yield saver
         return
 

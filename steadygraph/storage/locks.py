@@ -1,7 +1,7 @@
 """Locks that make processes take turns at start-up work on a shared database.
 
 The API and the worker may start at the same moment and both set up the same
-schema (ours, LangGraph's store). Beside a SQLite file they take a file lock;
+schema (ours, LangGraph's store and checkpointer). Beside a SQLite file they take a file lock;
 on PostgreSQL an advisory lock, keyed by what is being set up.
 """
 
@@ -19,6 +19,7 @@ from filelock import AsyncFileLock
 # process and differ from each other.
 MIGRATION_LOCK_KEY = 0x57EAD6
 STORE_SETUP_LOCK_KEY = 0x57EAD7
+CHECKPOINTER_SETUP_LOCK_KEY = 0x57EAD8
 
 
 @asynccontextmanager

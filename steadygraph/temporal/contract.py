@@ -153,9 +153,17 @@ class StepPolicy:
     # the workflow, its result recorded with the workflow task, so a step costs
     # no task-queue round trip and consecutive steps share one history write.
     # The price: no heartbeats (a dead worker is noticed by the workflow task
-    # timeout, ~10 s); a cancel reaches the step through the run's row (see
-    # activities.run_activities._stopped_on_request). Suited to short steps.
+    # timeout, ~10 s), and a step longer than that costs a workflow-task
+    # heartbeat every ~8 s; a cancel reaches the step through the run's row (see
+    # activities.run_activities._stopped_on_request). Settings make it the
+    # default (DEFAULT_STEP_POLICY); False here is what a run's input meant
+    # before the field existed, so recorded histories replay as they ran.
     local: bool = False
+
+
+# What a run gets unless the environment or langgraph.json say otherwise: local
+# steps, because most steps are short; long nodes opt out with `"local": false`.
+DEFAULT_STEP_POLICY = StepPolicy(local=True)
 
 
 def step_policy_of(

@@ -30,7 +30,7 @@ from a2a.types import (
     TaskStatusUpdateEvent,
     TextPart,
 )
-from harness import Deployment
+from harness import ACTIVITY_STEPS_ENV, Deployment
 from langgraph_sdk import get_client
 from markers import read_marks
 from tests_support import slow_input, wait_for_mark
@@ -253,7 +253,8 @@ async def test_protocol_errors(http: httpx.AsyncClient) -> None:
 async def test_message_send_survives_a_killed_worker(
     temporal_server: EmbeddedTemporal, database_url: str | None, tmp_path: Path
 ) -> None:
-    env = {"STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "2"}  # the killed worker is noticed in 2 s
+    # Activity steps: the killed worker is noticed in 2 s (heartbeat).
+    env = {**ACTIVITY_STEPS_ENV, "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "2"}
     if database_url:
         env["STEADYGRAPH_DATABASE_URL"] = database_url
     deployment = Deployment(temporal_server.address, tmp_path / "deploy", extra_env=env).start()

@@ -8,7 +8,7 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from harness import Deployment
+from harness import ACTIVITY_STEPS_ENV, Deployment
 from langgraph_sdk import get_client
 from markers import read_marks
 
@@ -22,7 +22,7 @@ RUNS = 4
 async def test_nodes_blocking_their_loop_run_once_and_succeed(
     temporal_server: EmbeddedTemporal, database_url: str | None, tmp_path: Path
 ) -> None:
-    env = {"STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_S)}
+    env = {**ACTIVITY_STEPS_ENV, "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_S)}
     if database_url:
         env["STEADYGRAPH_DATABASE_URL"] = database_url
     deployment = Deployment(temporal_server.address, tmp_path / "deploy", extra_env=env).start()

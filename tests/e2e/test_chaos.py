@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from harness import Deployment
+from harness import ACTIVITY_STEPS_ENV, Deployment
 from langgraph_sdk import get_client
 from markers import read_marks
 from tests_support import slow_input
@@ -42,19 +42,20 @@ def _mid_node(marker: Path) -> bool:
 async def test_100_runs_survive_three_killed_workers_without_rerunning_settled_nodes(
     temporal_server: EmbeddedTemporal, database_url: str | None, tmp_path: Path
 ) -> None:
-    env = {"STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "2"}  # a killed worker is noticed in 2 s
-    if database_url:
-        env["STEADYGRAPH_DATABASE_URL"] = database_url
+    """Local steps (the default): a killed worker loses the workflow task it
+    held, so a run's plan is made again from a head whose last nodes may have
+    written their results without their checkpoint."""
+    env = {"STEADYGRAPH_DATABASE_URL": database_url} if database_url else {}
     await _chaos(temporal_server, env, tmp_path)
 
 
-async def test_100_runs_with_local_steps_survive_three_killed_workers(
+async def test_100_runs_with_activity_steps_survive_three_killed_workers(
     temporal_server: EmbeddedTemporal, tmp_path: Path
 ) -> None:
-    """Local steps (SQLite): a killed worker loses the whole workflow task, so
-    the run's plan is made again from a head whose last nodes may have written
-    their results without their checkpoint."""
-    await _chaos(temporal_server, {"STEADYGRAPH_STEP_LOCAL": "1"}, tmp_path)
+    """Super-steps as regular activities (SQLite): a killed worker's step is
+    noticed by its heartbeat timeout and retried on the new worker."""
+    env = {**ACTIVITY_STEPS_ENV, "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "2"}
+    await _chaos(temporal_server, env, tmp_path)
 
 
 async def _chaos(temporal_server: EmbeddedTemporal, env: dict[str, str], tmp_path: Path) -> None:

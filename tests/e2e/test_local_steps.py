@@ -1,7 +1,9 @@
-"""Super-steps as local activities (STEADYGRAPH_STEP_LOCAL=1): the run
-records each step in its own workflow history (a marker named after the
-nodes) instead of scheduling it on the task queue, and stays cancellable.
-The kill test is test_durability's, run in both step modes."""
+"""Super-steps as local activities (the default; STEADYGRAPH_STEP_LOCAL=0
+turns it off): the run records each step in its own workflow history (a
+marker named after the nodes, test_temporal_history.py) instead of
+scheduling it on the task queue, and stays cancellable. With it off, each
+step is a regular activity. The kill test is test_durability's, run in both
+step modes."""
 
 from __future__ import annotations
 
@@ -11,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Deployment, wait_until
+from harness import (
+    ACTIVITY_STEPS_ENV,
+    Deployment,
+    closed_history,
+    local_activity_summaries,
+    wait_until,
+)
 from langgraph_sdk import get_client
 from markers import read_marks
 from temporalio.api.enums.v1 import EventType
@@ -36,21 +44,24 @@ def local_deployment(
         deployment.stop()
 
 
-async def _local_activities(temporal: Client, run_id: str) -> list[str]:
-    """The summaries of the local activities the run recorded, in order."""
-    history = await temporal.get_workflow_handle(run_id).fetch_history()
-    converter = temporal.data_converter.payload_converter
-    return [
-        converter.from_payload(event.user_metadata.summary, str)
-        for event in history.events
-        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
-    ]
+@pytest.fixture
+def activity_deployment(
+    temporal_server: EmbeddedTemporal, database_url: str | None, tmp_path: Path
+) -> Iterator[Deployment]:
+    env = dict(ACTIVITY_STEPS_ENV)
+    if database_url:
+        env["STEADYGRAPH_DATABASE_URL"] = database_url
+    deployment = Deployment(temporal_server.address, tmp_path / "activities", extra_env=env)
+    try:
+        yield deployment.start()
+    finally:
+        deployment.stop()
 
 
-async def test_each_step_is_a_local_activity_named_after_its_nodes(
-    local_deployment: Deployment, temporal_server: EmbeddedTemporal
+async def test_with_local_steps_off_each_step_is_an_activity_named_after_its_nodes(
+    activity_deployment: Deployment, temporal_server: EmbeddedTemporal
 ) -> None:
-    client = get_client(url=local_deployment.url)
+    client = get_client(url=activity_deployment.url)
     thread = await client.threads.create()
     run = await client.runs.create(thread["thread_id"], "agent", input=WEATHER)
     await client.runs.join(thread["thread_id"], run["run_id"])
@@ -59,13 +70,16 @@ async def test_each_step_is_a_local_activity_named_after_its_nodes(
     assert [m["type"] for m in state["values"]["messages"]] == ["human", "ai", "tool", "ai"]
 
     temporal = await Client.connect(temporal_server.address)
-    history = await temporal.get_workflow_handle(run["run_id"]).fetch_history()
+    history = await closed_history(temporal, run["run_id"])
     scheduled = [
-        e for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
-    assert scheduled == []  # nothing went through the task queue
-    summaries = await _local_activities(temporal, run["run_id"])
-    assert summaries == ["prepare run", "agent", "tools", "agent", "finish run: success"]
+    assert scheduled == ["agent", "tools", "agent"]
+    # prepare and finish stay local activities in both modes.
+    summaries = local_activity_summaries(history, temporal.data_converter.payload_converter)
+    assert summaries == ["prepare run", "finish run: success"]
 
 
 async def test_a_running_local_step_is_cancelled(

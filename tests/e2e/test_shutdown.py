@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from harness import Deployment, DevServer, wait_until
+from harness import ACTIVITY_STEPS_ENV, Deployment, DevServer, wait_until
 from langgraph_sdk import get_client
 from markers import read_marks
 from temporalio.api.enums.v1 import EventType
@@ -27,7 +27,8 @@ NODES = ("step1", "step2", "step3")
 def _deployment(
     temporal_server: EmbeddedTemporal, database_url: str | None, data_dir: Path, grace_s: float
 ) -> Deployment:
-    env = {"STEADYGRAPH_SHUTDOWN_GRACE": str(grace_s)}
+    # Activity steps: the grace and the hand-back are about activities.
+    env = {**ACTIVITY_STEPS_ENV, "STEADYGRAPH_SHUTDOWN_GRACE": str(grace_s)}
     if database_url:
         env["STEADYGRAPH_DATABASE_URL"] = database_url
     return Deployment(temporal_server.address, data_dir, extra_env=env)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import ROOT, Deployment
+from harness import ACTIVITY_STEPS_ENV, ROOT, Deployment
 from langgraph_sdk import get_client
 from markers import read_marks
 from temporalio.api.enums.v1 import EventType
@@ -29,7 +29,10 @@ def deployment(
     database_url: str | None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Deployment]:
-    env = {"STEADYGRAPH_DATABASE_URL": database_url} if database_url else {}
+    # Activity steps: the policies are read back from the activities' Temporal attributes.
+    env = dict(ACTIVITY_STEPS_ENV)
+    if database_url:
+        env["STEADYGRAPH_DATABASE_URL"] = database_url
     started = Deployment(
         temporal_server.address,
         tmp_path_factory.mktemp("policies"),

@@ -1,5 +1,6 @@
-"""What a run looks like in Temporal: one activity per super-step named after
-its nodes, searchable by thread, and replayable by the current workflow code."""
+"""What a run looks like in Temporal: one local activity per super-step named
+after its nodes (test_local_steps.py has the same with regular activities),
+searchable by thread, and replayable by the current workflow code."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from harness import closed_history, local_activity_summaries
 from langgraph_sdk import get_client
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.sdk.v1 import WorkflowMetadata
@@ -37,13 +39,15 @@ def _activity_names(history: WorkflowHistory) -> list[str]:
     ]
 
 
-async def test_one_activity_per_superstep_named_after_its_nodes(
+async def test_each_superstep_is_a_local_activity_named_after_its_nodes(
     server_url: str, temporal_server: EmbeddedTemporal
 ) -> None:
     run = await _finished_run(server_url, "agent", WEATHER)
     temporal = await Client.connect(temporal_server.address)
-    history = await temporal.get_workflow_handle(run["run_id"]).fetch_history()
-    assert _activity_names(history) == ["agent", "tools", "agent"]
+    history = await closed_history(temporal, run["run_id"])
+    assert _activity_names(history) == []  # nothing went through the task queue
+    summaries = local_activity_summaries(history, temporal.data_converter.payload_converter)
+    assert summaries == ["prepare run", "agent", "tools", "agent", "finish run: success"]
     assert history.events[0].workflow_execution_started_event_attributes.workflow_type.name == (
         "RunWorkflow"
     )
@@ -96,7 +100,7 @@ async def test_live_history_replays_with_current_workflow_code(
     temporal = await Client.connect(temporal_server.address)
     for graph, run_input in (("agent", WEATHER), ("flaky", {})):
         run = await _finished_run(server_url, graph, run_input)
-        history = await temporal.get_workflow_handle(run["run_id"]).fetch_history()
+        history = await closed_history(temporal, run["run_id"])
         await Replayer(workflows=[RunWorkflow]).replay_workflow(history)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from harness import Deployment, fresh_postgres_database
+from harness import ACTIVITY_STEPS_ENV, Deployment, fresh_postgres_database
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from markers import read_marks
@@ -128,9 +128,13 @@ async def test_two_apis_and_three_workers_on_postgres_lose_nothing_to_three_kill
     temporal_server: EmbeddedTemporal, tmp_path: Path
 ) -> None:
     with fresh_postgres_database() as database_url:
+        # Activity steps: a killed worker is noticed in 3 s (heartbeat), and the
+        # victim is the worker Temporal names as running a node's activity.
+        # Local steps survive kills too: test_durability.py.
         env = {
+            **ACTIVITY_STEPS_ENV,
             "STEADYGRAPH_DATABASE_URL": database_url,
-            "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "3",  # a killed worker is noticed in 3 s
+            "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "3",
         }
         deployment = Deployment(temporal_server.address, tmp_path / "deploy", extra_env=env)
         try:

@@ -27,6 +27,7 @@ VARIABLES = {
     "STEADYGRAPH_STEP_HEARTBEAT_TIMEOUT": "4",
     "STEADYGRAPH_STEP_BACKOFF": "1.5",
     "STEADYGRAPH_STEP_MAX_RETRY_INTERVAL": "12",
+    "STEADYGRAPH_STEP_LOCAL": "0",
     "STEADYGRAPH_RUN_TIMEOUT": "900",
     "STEADYGRAPH_MAX_CONCURRENT_STEPS": "7",
     "STEADYGRAPH_DEV_WORKERS": "3",
@@ -54,6 +55,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_defaults_without_variables() -> None:
     assert Settings.from_env() == Settings()
+    assert Settings().step.local  # super-steps are local activities unless turned off
 
 
 def test_every_variable_reaches_its_field(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,6 +80,7 @@ def test_every_variable_reaches_its_field(monkeypatch: pytest.MonkeyPatch) -> No
             max_interval_s=12.0,
             timeout_s=60.0,
             heartbeat_timeout_s=4.0,
+            local=False,
         ),
         run_timeout_s=900.0,
         max_concurrent_steps=7,
