@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import logging
 import os
 import signal
@@ -421,3 +422,22 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from exc
     except KeyboardInterrupt:
         pass
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+    if args.command != "migrate":
+        _end_without_finalizing()
+
+
+def _end_without_finalizing() -> None:
+    """A clean stop of a process that used Temporal's client ends here, exit
+    code 0. The SDK's Rust threads outlive the event loop and may call into
+    Python while the interpreter finalizes, which aborts the process ("Fatal
+    Python error: PyGILState_Release", SIGABRT; temporalio/sdk-python#300).
+    Exit handlers (tracing and LangSmith flushes) still run first; nothing of
+    ours is left to finalize."""
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

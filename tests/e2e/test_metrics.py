@@ -156,10 +156,12 @@ async def test_worker_serves_temporal_sdk_metrics(
     def scraped() -> str:
         return httpx.get(f"http://{address}/metrics").text
 
-    # The SDK's counters of the tasks that just ran this run's workflow and steps.
-    wait_until(lambda: "temporal_activity_execution_latency" in scraped(), 30, "SDK metrics")
+    # The SDK's counters of the tasks that just ran this run's workflow and
+    # steps (local activities: the default).
+    step_latency = "temporal_local_activity_execution_latency"
+    wait_until(lambda: step_latency in scraped(), 30, "SDK metrics")
     names = {family.name for family in text_string_to_metric_families(scraped())}
-    assert {"temporal_workflow_completed", "temporal_activity_execution_latency"} <= names
+    assert {"temporal_workflow_completed", step_latency} <= names
     assert any(name.startswith("temporal_worker_task_slots") for name in names)
 
 
