@@ -26,7 +26,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, ChannelVersions, Checkpoint
@@ -67,28 +67,9 @@ def is_fenced(config: RunnableConfig) -> bool:
     return _FENCED.get() and not config["configurable"].get("checkpoint_ns")
 
 
-class StepFence(Protocol):
-    async def put(
-        self,
-        saver: BaseCheckpointSaver,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: Metadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig: ...
-
-
-def _check_head(config: RunnableConfig, latest: str | None) -> None:
-    parent = config["configurable"].get("checkpoint_id")
-    if latest != parent:
-        raise StaleStepError(
-            f"thread {config['configurable']['thread_id']} has moved on from checkpoint "
-            f"{parent} (its head is {latest}): another attempt of this step wrote it"
-        )
-
-
-class PostgresStepFence:
-    """Lock, check and write in one transaction of one connection."""
+class StepFence:
+    """Writes a step's checkpoint while the thread is held (`_held`), only if
+    its parent is still the thread's newest checkpoint."""
 
     async def put(
         self,
@@ -98,9 +79,33 @@ class PostgresStepFence:
         metadata: Metadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
+        thread_id = str(config["configurable"]["thread_id"])
+        async with self._held(saver, thread_id) as (latest, writer):
+            parent = config["configurable"].get("checkpoint_id")
+            if latest != parent:
+                raise StaleStepError(
+                    f"thread {thread_id} has moved on from checkpoint {parent} (its head "
+                    f"is {latest}): another attempt of this step wrote it"
+                )
+            return await writer.aput(config, checkpoint, metadata, new_versions)
+
+    def _held(
+        self, saver: BaseCheckpointSaver, thread_id: str
+    ) -> contextlib.AbstractAsyncContextManager[tuple[str | None, BaseCheckpointSaver]]:
+        """While entered, no other fenced write of the thread can happen; gives
+        the thread's newest checkpoint id and the saver to write with."""
+        raise NotImplementedError
+
+
+class PostgresStepFence(StepFence):
+    """Lock, check and write in one transaction of one connection."""
+
+    @contextlib.asynccontextmanager
+    async def _held(
+        self, saver: BaseCheckpointSaver, thread_id: str
+    ) -> AsyncIterator[tuple[str | None, BaseCheckpointSaver]]:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
-        thread_id = str(config["configurable"]["thread_id"])
         pool: Any = saver.conn  # type: ignore[attr-defined]
         async with pool.connection() as conn, conn.transaction():
             async with conn.cursor() as cursor:
@@ -112,13 +117,11 @@ class PostgresStepFence:
             latest = (
                 None if row is None else (row["checkpoint_id"] if isinstance(row, dict) else row[0])
             )
-            _check_head(config, latest)
             # LangGraph's own write, on this connection: inside the transaction.
-            on_connection = AsyncPostgresSaver(conn, serde=saver.serde)
-            return await on_connection.aput(config, checkpoint, metadata, new_versions)
+            yield latest, AsyncPostgresSaver(conn, serde=saver.serde)
 
 
-class SqliteStepFence:
+class SqliteStepFence(StepFence):
     """SQLite's writers are the worker processes of one machine: a per-thread
     byte-range lock in a file next to the database (and an asyncio lock, as a
     process does not exclude itself from its own byte-range locks)."""
@@ -131,15 +134,10 @@ class SqliteStepFence:
     def close(self) -> None:
         os.close(self._fd)
 
-    async def put(
-        self,
-        saver: BaseCheckpointSaver,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: Metadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        thread_id = str(config["configurable"]["thread_id"])
+    @contextlib.asynccontextmanager
+    async def _held(
+        self, saver: BaseCheckpointSaver, thread_id: str
+    ) -> AsyncIterator[tuple[str | None, BaseCheckpointSaver]]:
         slot = zlib.crc32(thread_id.encode()) % _SQLITE_SLOTS
         async with self._in_process.setdefault(slot, asyncio.Lock()):
             # Polled, not blocking in a thread: a cancelled waiter leaves no
@@ -157,8 +155,7 @@ class SqliteStepFence:
                     sqlite.conn.execute(_LATEST_SQL.format(p="?"), (thread_id,)) as cursor,
                 ):
                     row = await cursor.fetchone()
-                _check_head(config, None if row is None else row[0])
-                return await saver.aput(config, checkpoint, metadata, new_versions)
+                yield (None if row is None else row[0]), saver
             finally:
                 fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, slot)
 

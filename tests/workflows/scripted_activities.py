@@ -217,14 +217,8 @@ def run_input(run_id: str, thread_id: str, *, step: StepPolicy = FAST_STEPS, **k
 
 async def submit(client: Client, task_queue: str, run: RunInput, strategy: str = "enqueue") -> None:
     """Hand a run to its thread's workflow as the API does: signal-with-start."""
-    await client.start_workflow(
-        ThreadWorkflow.run,
-        ThreadInput(run.thread_id),
-        id=thread_workflow_id(run.thread_id),
-        task_queue=task_queue,
-        start_signal=SIGNAL_SUBMIT_RUN,
-        start_signal_args=[RunRequest(run=run, multitask_strategy=strategy)],
-    )
+    request = RunRequest(run=run, multitask_strategy=strategy)
+    await _signal_thread(client, task_queue, run.thread_id, SIGNAL_SUBMIT_RUN, request)
 
 
 async def queue_state_update(
@@ -233,15 +227,22 @@ async def queue_state_update(
     """Hand a state update to its thread's workflow as the API does:
     signal-with-start. Returns the id its outcome is asked by."""
     update_id = update_id or str(uuid.uuid4())
+    queued = QueuedStateUpdate(update_id, update)
+    await _signal_thread(client, task_queue, update.thread_id, SIGNAL_QUEUE_STATE_UPDATE, queued)
+    return update_id
+
+
+async def _signal_thread(
+    client: Client, task_queue: str, thread_id: str, signal: str, arg: Any
+) -> None:
     await client.start_workflow(
         ThreadWorkflow.run,
-        ThreadInput(update.thread_id),
-        id=thread_workflow_id(update.thread_id),
+        ThreadInput(thread_id),
+        id=thread_workflow_id(thread_id),
         task_queue=task_queue,
-        start_signal=SIGNAL_QUEUE_STATE_UPDATE,
-        start_signal_args=[QueuedStateUpdate(update_id, update)],
+        start_signal=signal,
+        start_signal_args=[arg],
     )
-    return update_id
 
 
 async def submit_by_update(
