@@ -36,11 +36,11 @@ async def open_checkpointer(
             yield saver
         return
 
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from steadygraph.graph.sqlite_saver import OneHopSqliteSaver
 
     path = Path(settings.checkpoint_url)
     path.parent.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteSaver.from_conn_string(str(path)) as sqlite_saver:
+    async with OneHopSqliteSaver.from_conn_string(str(path)) as sqlite_saver:
         await sqlite_saver.setup()
         # setup() turns on WAL; with WAL, NORMAL still survives a killed
         # process (only an OS crash can lose the newest commits) and saves an
