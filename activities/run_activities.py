@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.runnables.config import DEFAULT_RECURSION_LIMIT
@@ -55,6 +56,7 @@ from steadygraph.temporal.contract import (
     StateUpdateResult,
     StepInput,
     StepResult,
+    run_ends_after,
     thread_workflow_id,
 )
 from steadygraph.tracing import langsmith
@@ -582,12 +584,20 @@ class RunActivities:
         # lost; the checkpointer already holds the result, so nothing re-runs.
 
         snapshot = await self._save_state(graph, config, step.thread_id, since=since)
-        return StepResult(
+        result = StepResult(
             checkpoint_id=_checkpoint_id(snapshot.config),
             next=due_nodes(snapshot),
             ran=list(dict.fromkeys(ran)) or step.nodes,
             interrupted=_has_interrupts(snapshot),
         )
+        if step.stops is not None and run_ends_after(result, step.stops):
+            # The run's last step: its success is recorded here, not by a
+            # finish_run activity of its own. A retried attempt records it again
+            # (the same end).
+            end = RunEnd(step.run_id, "success", None, step.thread_id, step.graph_id)
+            await self._record_end(replace(end, direct=step.stops.direct))
+            result = replace(result, run_ended=True)
+        return result
 
     @staticmethod
     def _replays_now(run: dict[str, Any], step: StepInput, head: Any) -> bool:
@@ -604,6 +614,9 @@ class RunActivities:
 
     @activity.defn(name=ACTIVITY_FINISH_RUN)
     async def finish_run(self, end: RunEnd) -> None:
+        await self._record_end(end)
+
+    async def _record_end(self, end: RunEnd) -> None:
         cached = self._runs.pop(end.run_id, None)
         await langsmith.record_run(self.storage, end, cached[0] if cached else None)
         if end.status == "rollback":

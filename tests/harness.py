@@ -121,4 +121,6 @@ def local_activity_summaries(history: WorkflowHistory, converter: PayloadConvert
         converter.from_payload(event.user_metadata.summary, str)
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        # not the markers of workflow.patched ("core_patch")
+        and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
     ]

@@ -25,6 +25,7 @@ from steadygraph.temporal.contract import (
     ACTIVITY_PREPARE_RUN,
     CANCEL_ACTIONS,
     NON_RETRYABLE_ERRORS,
+    PATCH_END_IN_LAST_STEP,
     RUN_WORKFLOW,
     STEP_CANCEL_REQUESTED,
     WEBHOOK_REJECTED,
@@ -33,10 +34,12 @@ from steadygraph.temporal.contract import (
     RunPlan,
     RunProgress,
     RunRef,
+    RunStops,
     StepInput,
     StepPolicy,
     StepResult,
     WebhookInput,
+    matches_nodes,
     step_activity_name,
     step_policy_of,
 )
@@ -58,10 +61,6 @@ _TEMPORARY_GRACE = timedelta(seconds=60)
 # How long a run whose local step stopped for a cancel asked of it waits for
 # the cancel signal (it comes with the next workflow task, at once).
 _ASKED_CANCEL_WAIT = timedelta(seconds=60)
-
-
-def _matches(nodes: list[str], selected: list[str]) -> bool:
-    return "*" in selected or any(node in selected for node in nodes)
 
 
 def _retry_policy(policy: StepPolicy) -> RetryPolicy:
@@ -153,13 +152,14 @@ class RunWorkflow:
             return end
         self._status = end.status
         workflow.set_current_details(f"{end.status} after {self._steps_done} step(s)")
-        await workflow.execute_local_activity(
-            ACTIVITY_FINISH_RUN,
-            RunEnd(end.run_id, end.status, end.error, run.thread_id, run.graph_id, run.direct),
-            start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
-            retry_policy=_BOOKKEEPING_RETRY,
-            summary=f"finish run: {end.status}",
-        )
+        if not end.recorded:
+            await workflow.execute_local_activity(
+                ACTIVITY_FINISH_RUN,
+                RunEnd(end.run_id, end.status, end.error, run.thread_id, run.graph_id, run.direct),
+                start_to_close_timeout=_BOOKKEEPING_TIMEOUT,
+                retry_policy=_BOOKKEEPING_RETRY,
+                summary=f"finish run: {end.status}",
+            )
         if run.webhook and end.status != "rollback":
             try:
                 await workflow.execute_activity(
@@ -295,11 +295,16 @@ class RunWorkflow:
             pending_command = run.progress.pending_command
         elif plan.interrupted and not pending_command:
             return RunEnd(run.run_id, "success")
+        # The step that ends the run records its success itself (one activity
+        # fewer per run); histories from before this change replay without.
+        stops = None
+        if workflow.patched(PATCH_END_IN_LAST_STEP):
+            stops = RunStops(plan.interrupt_before, plan.interrupt_after, run.direct)
         while nodes or pending_command:
             # A run that starts by resuming goes through the node it stopped
             # before; every other step honours interrupt_before.
             first_resumed_step = self._steps_done == 0 and (plan.resuming or pending_command)
-            if not first_resumed_step and _matches(nodes, plan.interrupt_before):
+            if not first_resumed_step and matches_nodes(nodes, plan.interrupt_before):
                 break
             step = StepInput(
                 run.run_id,
@@ -310,6 +315,7 @@ class RunWorkflow:
                 with_command=pending_command,
                 emit_initial_values=self._steps_done == 0 and plan.resuming,
                 step_number=self._steps_done,
+                stops=stops,
             )
             name = step_activity_name(nodes)
             policy = step_policy_of(nodes, run.step, run.node_steps)
@@ -324,12 +330,17 @@ class RunWorkflow:
                 return RunEnd(run.run_id, "error", _error_of(exc))
             self._steps_done += 1
             self._steps_here += 1
+            if result.run_ended:
+                # Recorded as a success by the step: a cancel or a deadline
+                # that came meanwhile finds the run over, as it would have a
+                # moment later.
+                return RunEnd(run.run_id, "success", recorded=True)
             # A cancel that arrived while a step was finishing anyway: that step
             # counts, the next one does not start.
             self._stop_if_cancelled()
             pending_command = False
             nodes, checkpoint_id = result.next, result.checkpoint_id
-            if result.interrupted or _matches(result.ran, plan.interrupt_after):
+            if result.interrupted or matches_nodes(result.ran, plan.interrupt_after):
                 break
             if nodes and self._should_continue_as_new(run):
                 return RunProgress(plan, nodes, checkpoint_id, self._steps_done)

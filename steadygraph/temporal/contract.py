@@ -80,6 +80,11 @@ ACTIVITY_CANCEL_DIRECT_RUN = "steadygraph.cancel_direct_run"
 # What a step that runs no node (it only resumes the thread) is called.
 RESUME_STEP = "resume"
 
+# workflow.patched ids: RunWorkflow executions from this change on let the
+# run's last step record its end (StepInput.stops); histories without the
+# marker replay the earlier way, with a `finish_run` activity.
+PATCH_END_IN_LAST_STEP = "end-run-in-last-step"
+
 
 def step_activity_name(nodes: list[str]) -> str:
     """The name of the activity that runs one super-step of these nodes, so the
@@ -264,6 +269,34 @@ class RunPlan:
 
 
 @dataclass(frozen=True)
+class RunStops:
+    """Where a run ends after a step, for a step that may be its last (see
+    `StepInput.stops`): its interrupt_before/after nodes (["*"] for all)."""
+
+    interrupt_before: list[str] = field(default_factory=list)
+    interrupt_after: list[str] = field(default_factory=list)
+    direct: bool = False  # the run was started without its thread's workflow (RunEnd.direct)
+
+
+def matches_nodes(nodes: list[str], selected: list[str]) -> bool:
+    return "*" in selected or any(node in selected for node in nodes)
+
+
+def run_ends_after(result: StepResult, stops: RunStops) -> bool:
+    """Whether a run ends, successfully, with the step that gave `result`:
+    a node interrupted, a node it stops after ran, nothing is left to run, or
+    what is left starts with a node it stops before: where RunWorkflow's loop
+    stops. The step activity decides with this; the workflow follows its
+    `run_ended`."""
+    return (
+        result.interrupted
+        or matches_nodes(result.ran, stops.interrupt_after)
+        or not result.next
+        or matches_nodes(result.next, stops.interrupt_before)
+    )
+
+
+@dataclass(frozen=True)
 class StepInput:
     """Input of a super-step activity."""
 
@@ -280,6 +313,10 @@ class StepInput:
     # activity is one astream call, so LangGraph alone would count one step
     # against the run's recursion_limit; the activity checks the run's count.
     step_number: int = 0
+    # Set (RunWorkflow, from PATCH_END_IN_LAST_STEP on): when the run ends with
+    # this step (`run_ends_after`), the step records the run's success itself,
+    # sparing the run a `finish_run` activity.
+    stops: RunStops | None = None
 
 
 @dataclass(frozen=True)
@@ -288,6 +325,7 @@ class StepResult:
     next: list[str]
     ran: list[str]
     interrupted: bool  # a node called interrupt(): the run stops, the thread waits
+    run_ended: bool = False  # the step recorded the run's success (StepInput.stops)
 
 
 @dataclass(frozen=True)
@@ -302,6 +340,7 @@ class RunEnd:
     thread_id: str = ""
     graph_id: str = ""
     direct: bool = False  # the run was started without its thread's workflow
+    recorded: bool = False  # already recorded (by its last step): no `finish_run`
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from temporalio import activity
@@ -51,6 +51,7 @@ from steadygraph.temporal.contract import (
     StepResult,
     ThreadInput,
     WebhookInput,
+    run_ends_after,
     thread_workflow_id,
 )
 from steadygraph.worker import workflow_runner
@@ -82,6 +83,15 @@ class RunScript:
     stepping: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     steps_done: int = 0
+    # As the real step activity does when the workflow passes `stops`: the step
+    # that ends the run records its success (as END_RECORDED_BY_STEP) and says so.
+    # Off by default: the step answers as one from before that change, and
+    # the workflow ends the run with `finish_run`.
+    records_end: bool = False
+
+
+# What `calls` holds for a run's end recorded by its last step.
+END_RECORDED_BY_STEP = "end recorded by step"
 
 
 def linear_run(*nodes: str) -> RunScript:
@@ -133,7 +143,7 @@ class ScriptedActivities:
         if script.steps_done < script.gate_from_step:
             result = script.steps[script.steps_done]
             script.steps_done += 1
-            return result
+            return self._recording_end(script, step, result)
         script.stepping.set()
         if script.gate is not None:
             while not script.gate.is_set():
@@ -143,7 +153,15 @@ class ScriptedActivities:
             raise script.step_error()
         result = script.steps[script.steps_done]
         script.steps_done += 1
-        return result
+        return self._recording_end(script, step, result)
+
+    def _recording_end(self, script: RunScript, step: StepInput, result: StepResult) -> StepResult:
+        if not script.records_end or step.stops is None or not run_ends_after(result, step.stops):
+            return result
+        end = RunEnd(step.run_id, "success", None, step.thread_id, step.graph_id, step.stops.direct)
+        self.calls.append((END_RECORDED_BY_STEP, end))
+        script.finished.set()
+        return replace(result, run_ended=True)
 
     @activity.defn(name=ACTIVITY_FINISH_RUN)
     async def finish_run(self, end: RunEnd) -> None:

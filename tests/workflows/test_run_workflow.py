@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from scripted_activities import (
+    END_RECORDED_BY_STEP,
     FAST_STEPS,
     graph_error,
     linear_run,
@@ -26,6 +27,7 @@ from steadygraph.temporal.contract import (
     RunEnd,
     RunPlan,
     RunRef,
+    RunStops,
     StepInput,
     WebhookInput,
     run_workflow_id,
@@ -77,6 +79,58 @@ async def test_a_run_of_three_supersteps_runs_one_activity_per_step(client: Clie
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
     ]
     assert scheduled == ["agent", "tools", "agent"]
+
+
+async def test_the_last_step_records_the_runs_success_and_no_finish_run_follows(
+    client: Client,
+) -> None:
+    run_id, thread_id = _ids()
+    async with scripted_worker(client) as (task_queue, activities):
+        script = linear_run("agent", "tools", "agent")
+        script.records_end = True
+        activities.scripts[run_id] = script
+        end = await client.execute_workflow(
+            RunWorkflow.run,
+            run_input(run_id, thread_id),
+            id=run_workflow_id(run_id),
+            task_queue=task_queue,
+        )
+
+    assert end == RunEnd(run_id, "success", recorded=True)
+    assert activities.names(run_id) == [
+        ACTIVITY_PREPARE_RUN,
+        "agent",
+        "tools",
+        "agent",
+        END_RECORDED_BY_STEP,
+    ]
+    steps = [arg for name, arg in activities.calls if isinstance(arg, StepInput)]
+    assert [s.stops for s in steps] == [RunStops([], [], False)] * 3
+    assert activities.inputs(END_RECORDED_BY_STEP) == [
+        RunEnd(run_id, "success", None, thread_id, "agent")
+    ]
+
+
+async def test_a_step_ends_the_run_where_the_run_stops_after_its_node(client: Client) -> None:
+    run_id, thread_id = _ids()
+    async with scripted_worker(client) as (task_queue, activities):
+        script = linear_run("agent", "tools", "agent")
+        script.plan = RunPlan(
+            active=True, next=["agent"], checkpoint_id="checkpoint-0", interrupt_after=["agent"]
+        )
+        script.records_end = True
+        activities.scripts[run_id] = script
+        end = await client.execute_workflow(
+            RunWorkflow.run,
+            run_input(run_id, thread_id),
+            id=run_workflow_id(run_id),
+            task_queue=task_queue,
+        )
+
+    assert end == RunEnd(run_id, "success", recorded=True)
+    assert activities.names(run_id) == [ACTIVITY_PREPARE_RUN, "agent", END_RECORDED_BY_STEP]
+    steps = [arg for name, arg in activities.calls if isinstance(arg, StepInput)]
+    assert [s.stops for s in steps] == [RunStops([], ["agent"], False)]
 
 
 @pytest.mark.parametrize("error_type", NON_RETRYABLE_ERRORS)
