@@ -15,6 +15,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from steadygraph.config.settings import Settings
 from steadygraph.temporal.contract import SEARCH_ATTRIBUTES
+from steadygraph.temporal.converter import DATA_CONVERTER
 from steadygraph.tracing import temporal_interceptors
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ async def connect(
         namespace=settings.temporal_namespace,
         runtime=runtime,
         interceptors=temporal_interceptors(settings),
+        data_converter=DATA_CONVERTER,
         **settings.temporal_connect,
     )
 
