@@ -144,17 +144,25 @@ async def _stopped_on_request(storage: Storage, run_id: str) -> AsyncIterator[No
     # Besides cancelling the watcher: on Python 3.11 a cancel that lands as
     # an `asyncio.wait_for` inside it completes can be swallowed.
     over = asyncio.Event()
+    reading = False
 
     async def watch() -> None:
-        nonlocal requested
+        nonlocal requested, reading
         async with storage.watch_run(run_id) as changes:
             # Waits before it first reads: most steps end sooner, and then
             # cost no query. A cancel asked before the step began is read at
-            # the first wake (a poll, or PostgreSQL's safety timeout).
+            # the first wake (a poll, or PostgreSQL's safety timeout; on
+            # PostgreSQL each batch of the step's own stream events wakes it too).
             while not over.is_set():
                 await changes.wait(_CANCEL_POLL_S)
-                requested = await storage.cancel_requested(run_id)
-                if requested:
+                if over.is_set():
+                    return
+                reading = True
+                try:
+                    requested = await storage.cancel_requested(run_id)
+                finally:
+                    reading = False
+                if requested and not over.is_set():
                     step.cancel()
                     return
 
@@ -173,7 +181,11 @@ async def _stopped_on_request(storage: Storage, run_id: str) -> AsyncIterator[No
         ) from None
     finally:
         over.set()
-        watcher.cancel()
+        # A read in flight is let finish: cancelling a query makes psycopg
+        # send PostgreSQL a cancel request on a new connection and
+        # SQLAlchemy drop the pooled connection it ran on.
+        if not reading:
+            watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
 
