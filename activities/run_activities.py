@@ -1,10 +1,11 @@
 """The activities of RunWorkflow.
 
 `prepare_run` applies the run's input, each dynamic activity (named after its
-nodes) executes exactly one LangGraph super-step, `finish_run` records the
-outcome. A super-step is `graph.astream(..., interrupt_after="*")` against the
-durable checkpointer: LangGraph stops after one step and keeps the writes of
-nodes that finished, so a retried step re-runs only what did not finish.
+nodes) executes exactly one LangGraph super-step, and the step that ends the
+run records its success; `finish_run` records any other outcome. A super-step
+is `graph.astream(..., interrupt_after="*")` against the durable checkpointer:
+LangGraph stops after one step and keeps the writes of nodes that finished, so
+a retried step re-runs only what did not finish.
 """
 
 from __future__ import annotations

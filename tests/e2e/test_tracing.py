@@ -224,9 +224,13 @@ async def test_a_run_is_one_trace_from_request_to_nodes(
     runs = {r["run_id"]: r for r in await client.runs.list(thread["thread_id"])}
     assert {r["status"] for r in runs.values()} == {"success"}
 
+    def ran(run_id: str, step: str) -> int:
+        spans = receiver.named(f"RunActivity:{step}")
+        return sum(s.attributes.get("temporalWorkflowID") == run_id for s in spans)
+
     def exported() -> bool:
-        finished = receiver.named("RunActivity:steadygraph.finish_run")
-        return sum(s.attributes.get("temporalWorkflowID") in runs for s in finished) == 2
+        # Each run's last step (which records the run's end) has its span.
+        return ran(first["run_id"], "step3") == 1 and ran(second["run_id"], "agent") == 2
 
     wait_until(exported, 60, "both runs' spans")
     _assert_run_trace(
