@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
 from steadygraph.errors import ServiceError
 from steadygraph.ids import parse_uuid
@@ -45,6 +46,20 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": f"Internal error: {type(exc).__name__}"}, status_code=500)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if not exc.connection_invalidated:
+        return await _unexpected_error(request, exc)
+    # The database went away under a pooled connection (a restart, a failover):
+    # the pool has dropped its connections and the next try gets a fresh one.
+    log.warning("database connection lost on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "The database connection was lost; try again"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _service_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     # An auth handler's HTTPException may carry headers (e.g. WWW-Authenticate);
@@ -60,4 +75,5 @@ async def _service_error(_: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

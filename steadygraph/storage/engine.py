@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -38,7 +41,39 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, module=one_hop_dbapi())
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20)
+    _ping_idle_connections(engine)
+    return engine
+
+
+# A pooled PostgreSQL connection left idle longer than this is pinged before it
+# is used again (PING_IDLE_S, seconds).
+PING_IDLE_S = 2.0
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    """`pool_pre_ping`, for connections that sat idle: SQLAlchemy's own ping,
+    but not for a connection that was in use a moment ago. pre_ping pinged at
+    every checkout, a round trip before each transaction (0.2 ms of CPU and
+    0.3 ms of wall time each, ~45 transactions per run across API and
+    worker). A ping that fails discards the connection and the pool opens
+    another (SQLAlchemy's documented "pessimistic" disconnect handling); a
+    connection that died less than PING_IDLE_S after its last use fails its
+    statement once, and the pool then replaces all of its connections."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(_dbapi: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi: DBAPIConnection, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection gone: {exc}") from exc
 
 
 def _alembic_config(connection: Connection) -> Config:
