@@ -11,6 +11,7 @@ import asyncio
 from datetime import timedelta
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
@@ -29,11 +30,23 @@ async def check_storage(engine: AsyncEngine) -> str | None:
     """None when the metadata database answers a query, else why not."""
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            try:
+                await _select_one(engine)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # A pooled connection that died since its last use (connections
+                # in steady use are not pinged): the pool has let go of it, and
+                # a new connection tells whether the database is there now.
+                await _select_one(engine)
     except Exception as exc:
         return f"storage ({engine.dialect.name}) is unreachable: {_reason(exc)}"
     return None
+
+
+async def _select_one(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
 
 
 async def check_temporal(client: Client) -> str | None:
