@@ -32,7 +32,7 @@ from temporalio.service import RPCError
 
 from steadygraph.activities.graph_loop import GraphLoop, LoopBoundCheckpointer, LoopBoundStore
 from steadygraph.activities.stream_sink import StreamSink, graph_stream_modes
-from steadygraph.graph.checkpointer import delete_run_checkpoints
+from steadygraph.graph.checkpointer import delete_run_checkpoints, head_checkpoint_id
 from steadygraph.graph.loading import GraphLoadError, GraphRegistry
 from steadygraph.graph.run_config import graph_config, graph_context, node_list
 from steadygraph.graph.serde import checkpoint_ref, dumps, error_payload, snapshot_payload
@@ -565,12 +565,11 @@ class RunActivities:
         config: dict[str, Any],
         context: dict[str, Any] | None,
     ) -> StepResult:
-        head = await self._head(step.thread_id)
-        head_id = _checkpoint_id(head.config if head else None)
+        head_id = await head_checkpoint_id(self.checkpointer, step.thread_id)
         ran: list[str] = []
         since = step.from_checkpoint_id
         run_config = config
-        if step.from_checkpoint_id and self._replays_now(run, step, head):
+        if step.from_checkpoint_id and await self._replays_now(run, step, head_id):
             # LangGraph's own time travel: run from the old checkpoint, which
             # writes a "fork" checkpoint there and the step's after it.
             run_config, since = _at_checkpoint(config, step.from_checkpoint_id), head_id
@@ -612,18 +611,15 @@ class RunActivities:
             result = replace(result, run_ended=True)
         return result
 
-    @staticmethod
-    def _replays_now(run: dict[str, Any], step: StepInput, head: Any) -> bool:
+    async def _replays_now(self, run: dict[str, Any], step: StepInput, head_id: str | None) -> bool:
         """The run's first step of a replay from an earlier checkpoint, not yet
         done: the head is still another run's (an attempt that forked already
         left a head of this run's, which later steps go on from)."""
         replay = _replay_from(RunKwargs.of(run))
-        if not replay or step.from_checkpoint_id != replay:
+        if not replay or step.from_checkpoint_id != replay or head_id == replay:
             return False
-        head_id = _checkpoint_id(head.config if head else None)
-        return (
-            head_id != replay and (head.metadata.get("run_id") if head else None) != run["run_id"]
-        )
+        head = await self._head(step.thread_id)
+        return (head.metadata.get("run_id") if head else None) != run["run_id"]
 
     @activity.defn(name=ACTIVITY_FINISH_RUN)
     async def finish_run(self, end: RunEnd) -> None:

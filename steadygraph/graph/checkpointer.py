@@ -49,6 +49,31 @@ async def open_checkpointer(
         yield sqlite_saver
 
 
+_HEAD_ID_SQL = (
+    "SELECT checkpoint_id FROM checkpoints WHERE thread_id = {p} AND checkpoint_ns = '' "
+    "ORDER BY checkpoint_id DESC LIMIT 1"
+)
+
+
+async def head_checkpoint_id(saver: BaseCheckpointSaver, thread_id: str) -> str | None:
+    """The id of a thread's newest root checkpoint, without loading it: a
+    step only needs to know whether the thread is still where it was planned
+    (`aget_tuple` would read and decode the whole state and its pending writes)."""
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    from steadygraph.graph.sqlite_saver import OneHopSqliteSaver
+
+    if isinstance(saver, OneHopSqliteSaver):
+        return await saver.ahead_id(thread_id, _HEAD_ID_SQL.format(p="?"))
+    if isinstance(saver, AsyncPostgresSaver):
+        async with saver._cursor(pipeline=False) as cur:  # the saver's own pool and lock
+            await cur.execute(_HEAD_ID_SQL.format(p="%s"), (thread_id,))
+            row = await cur.fetchone()
+        return None if row is None else str(row["checkpoint_id"])
+    head = await saver.aget_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+    return None if head is None else head.config["configurable"]["checkpoint_id"]
+
+
 async def delete_run_checkpoints(saver: BaseCheckpointSaver, thread_id: str, run_id: str) -> None:
     """Erase the checkpoints (and their pending writes) a run wrote on a thread.
 

@@ -49,6 +49,17 @@ class OneHopSqliteSaver(AsyncSqliteSaver):
             # thread, as each of its own methods does.
             return await self.conn._execute(call, sync)
 
+    async def ahead_id(self, thread_id: str, sql: str) -> str | None:
+        """The first column of `sql`'s first row for `thread_id` (the newest
+        checkpoint's id: `checkpointer.head_checkpoint_id`), in one call."""
+
+        def read(sync: SqliteSaver) -> str | None:
+            with sync.cursor(transaction=False) as cursor:
+                row = cursor.execute(sql, (thread_id,)).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._on_connection_thread(read)
+
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return await self._on_connection_thread(lambda sync: sync.get_tuple(config))
 
