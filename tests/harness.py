@@ -124,3 +124,23 @@ def local_activity_summaries(history: WorkflowHistory, converter: PayloadConvert
         # not the markers of workflow.patched ("core_patch")
         and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
     ]
+
+
+@contextmanager
+def aiosqlite_calls() -> Iterator[list[object]]:
+    """The callables aiosqlite runs on its connections' threads while entered:
+    one per round trip between the event loop and a connection's thread."""
+    import aiosqlite
+
+    calls: list[object] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(fn)
+        return await original(self, fn, *args, **kwargs)
+
+    aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        aiosqlite.Connection._execute = original  # type: ignore[method-assign]

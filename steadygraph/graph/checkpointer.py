@@ -49,7 +49,9 @@ async def open_checkpointer(
         yield sqlite_saver
 
 
-_HEAD_ID_SQL = (
+# A thread's newest root checkpoint id ({p}: the driver's placeholder); the
+# step fence reads it too, inside its own PostgreSQL transaction.
+HEAD_ID_SQL = (
     "SELECT checkpoint_id FROM checkpoints WHERE thread_id = {p} AND checkpoint_ns = '' "
     "ORDER BY checkpoint_id DESC LIMIT 1"
 )
@@ -64,10 +66,10 @@ async def head_checkpoint_id(saver: BaseCheckpointSaver, thread_id: str) -> str 
     from steadygraph.graph.sqlite_saver import OneHopSqliteSaver
 
     if isinstance(saver, OneHopSqliteSaver):
-        return await saver.ahead_id(thread_id, _HEAD_ID_SQL.format(p="?"))
+        return await saver.ahead_id(thread_id, HEAD_ID_SQL.format(p="?"))
     if isinstance(saver, AsyncPostgresSaver):
         async with saver._cursor(pipeline=False) as cur:  # the saver's own pool and lock
-            await cur.execute(_HEAD_ID_SQL.format(p="%s"), (thread_id,))
+            await cur.execute(HEAD_ID_SQL.format(p="%s"), (thread_id,))
             row = await cur.fetchone()
         return None if row is None else str(row["checkpoint_id"])
     head = await saver.aget_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})

@@ -33,13 +33,10 @@ from langgraph.checkpoint.base import BaseCheckpointSaver, ChannelVersions, Chec
 from langgraph.checkpoint.base import CheckpointMetadata as Metadata
 
 from steadygraph.config.settings import Settings
+from steadygraph.graph.checkpointer import HEAD_ID_SQL, head_checkpoint_id
 
 _FENCED: ContextVar[bool] = ContextVar("steadygraph_fenced_steps", default=False)
 
-_LATEST_SQL = (
-    "SELECT checkpoint_id FROM checkpoints WHERE thread_id = {p} AND checkpoint_ns = '' "
-    "ORDER BY checkpoint_id DESC LIMIT 1"
-)
 # The class of PostgreSQL advisory locks taken here (their first key), so they
 # cannot meet another user's locks of the same thread hash.
 _PG_LOCK_CLASS = 0x5347  # "SG"
@@ -112,7 +109,7 @@ class PostgresStepFence(StepFence):
                 await cursor.execute(
                     "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_PG_LOCK_CLASS, thread_id)
                 )
-                await cursor.execute(_LATEST_SQL.format(p="%s"), (thread_id,))
+                await cursor.execute(HEAD_ID_SQL.format(p="%s"), (thread_id,))
                 row = await cursor.fetchone()
             latest = (
                 None if row is None else (row["checkpoint_id"] if isinstance(row, dict) else row[0])
@@ -149,13 +146,7 @@ class SqliteStepFence(StepFence):
                 except OSError:
                     await asyncio.sleep(_SQLITE_LOCK_POLL_S)
             try:
-                sqlite: Any = saver
-                async with (
-                    sqlite.lock,
-                    sqlite.conn.execute(_LATEST_SQL.format(p="?"), (thread_id,)) as cursor,
-                ):
-                    row = await cursor.fetchone()
-                yield (None if row is None else row[0]), saver
+                yield await head_checkpoint_id(saver, thread_id), saver
             finally:
                 fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, slot)
 

@@ -6,12 +6,8 @@ namespaces and other threads left out."""
 from __future__ import annotations
 
 import operator
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
-import pytest
-from harness import fresh_postgres_database
 from langgraph.graph import END, START, StateGraph
 
 from steadygraph.config.settings import Settings
@@ -34,15 +30,6 @@ def _graph(saver: Any) -> Any:
     outer.add_edge("first", "sub")
     outer.add_edge("sub", END)
     return outer.compile(checkpointer=saver)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
-    if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path / "data")
-        return
-    with fresh_postgres_database() as url:
-        yield Settings(data_dir=tmp_path / "data", database_url=url)
 
 
 async def test_the_newest_root_checkpoint_of_the_thread(settings: Settings) -> None:

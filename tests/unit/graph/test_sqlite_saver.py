@@ -7,8 +7,7 @@ import operator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
-import aiosqlite
-import pytest
+from harness import aiosqlite_calls
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
@@ -67,22 +66,13 @@ async def test_same_answers_as_langgraphs_saver_on_the_same_file(tmp_path: Path)
     assert done == {"log": ["first", "second:yes"]}
 
 
-async def test_each_call_is_one_call_on_the_connection_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[object] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(fn)
-        return await original(self, fn, *args, **kwargs)
-
+async def test_each_call_is_one_call_on_the_connection_thread(tmp_path: Path) -> None:
     config: Any = {"configurable": {"thread_id": "t"}}
     async with OneHopSqliteSaver.from_conn_string(str(tmp_path / "c.sqlite")) as saver:
         await saver.setup()
         await _graph().compile(checkpointer=saver).ainvoke({"log": []}, config)
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-        assert await saver.aget_tuple(config) is not None
-        assert len(calls) == 1
-        assert len([t async for t in saver.alist(config, limit=5)]) == 3
-        assert len(calls) == 2
+        with aiosqlite_calls() as calls:
+            assert await saver.aget_tuple(config) is not None
+            assert len(calls) == 1
+            assert len([t async for t in saver.alist(config, limit=5)]) == 3
+            assert len(calls) == 2

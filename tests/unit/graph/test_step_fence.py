@@ -11,12 +11,10 @@ import sys
 import time
 import uuid
 import zlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
-from harness import fresh_postgres_database
 from langgraph.checkpoint.base import BaseCheckpointSaver, empty_checkpoint
 from langgraph.graph import END, START, StateGraph
 
@@ -24,15 +22,6 @@ from steadygraph.activities.graph_loop import GraphLoop, LoopBoundCheckpointer
 from steadygraph.config.settings import Settings
 from steadygraph.graph.checkpointer import open_checkpointer
 from steadygraph.graph.step_fence import StaleStepError, fenced_steps, open_step_fence
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
-    if request.param == "sqlite":
-        yield Settings(data_dir=tmp_path / "data")
-        return
-    with fresh_postgres_database() as url:
-        yield Settings(data_dir=tmp_path / "data", database_url=url)
 
 
 async def put(saver: BaseCheckpointSaver, parent: dict[str, Any]) -> dict[str, Any]:

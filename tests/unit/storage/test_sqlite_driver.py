@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
 import pytest
+from harness import aiosqlite_calls
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -67,22 +67,13 @@ async def test_errors_roll_back_and_map_to_sqlalchemy(engine: AsyncEngine) -> No
     assert names == ["a"]  # the failed transaction left nothing behind
 
 
-async def test_a_statement_is_one_call_on_the_connection_thread(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[object] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(fn)
-        return await original(self, fn, *args, **kwargs)
-
+async def test_a_statement_is_one_call_on_the_connection_thread(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))  # the connection's own set-up is done
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-        rows = (await conn.execute(select(items.c.name))).all()
-        one = len(calls)
-        await conn.execute(text("SELECT 2"))
-        two = len(calls)
+        with aiosqlite_calls() as calls:
+            rows = (await conn.execute(select(items.c.name))).all()
+            one = len(calls)
+            await conn.execute(text("SELECT 2"))
+            two = len(calls)
     assert rows == []
     assert (one, two) == (1, 2)
