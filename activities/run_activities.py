@@ -40,6 +40,7 @@ from steadygraph.graph.step_fence import StepFence, fenced_steps
 from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.run_log import log_run_ended, log_run_started
 from steadygraph.storage import Storage
+from steadygraph.storage.runs import RunFinished
 from steadygraph.temporal.contract import (
     ACTIVITY_DELETE_THREAD,
     ACTIVITY_DROP_QUEUED_RUN,
@@ -330,15 +331,19 @@ class RunActivities:
                 raise ApplicationError(
                     f"Run {run_id} was deleted", type="RunDeleted", non_retryable=True
                 )
-            assistant = await self.storage.get_assistant(run["assistant_id"]) or {}
-            # A run's kwargs and assistant are fixed once it runs (as in
-            # LangGraph Server): read them once per run, not once per step.
-            self._runs[run_id] = cached = (run, assistant)
-            while len(self._runs) > _RUN_CACHE_SIZE:
-                self._runs.popitem(last=False)
+            cached = await self._remember(run)
         run, assistant = cached
         config = graph_config(run, assistant, activity.info().attempt)
         return run, config, graph_context(run, assistant)
+
+    async def _remember(self, run: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A run's kwargs and assistant are fixed once it runs (as in LangGraph
+        Server): they are read once per run, not once per step."""
+        assistant = await self.storage.get_assistant(run["assistant_id"]) or {}
+        self._runs[run["run_id"]] = cached = (run, assistant)
+        while len(self._runs) > _RUN_CACHE_SIZE:
+            self._runs.popitem(last=False)
+        return cached
 
     @contextlib.asynccontextmanager
     async def _graph(
@@ -464,8 +469,11 @@ class RunActivities:
 
     @activity.defn(name=ACTIVITY_PREPARE_RUN)
     async def prepare_run(self, ref: RunRef) -> RunPlan:
-        if await self.storage.mark_run_running(ref.run_id) is None:
+        running = await self.storage.mark_run_running(ref.run_id)
+        if running is None:
             return RunPlan(active=False)
+        if ref.run_id not in self._runs:
+            await self._remember(running)
         log_run_started(ref, activity.info().attempt)
         run, config, context = await self._load(ref.run_id)
         async with self._graph(ref.graph_id, config, context=context) as graph:
@@ -628,6 +636,7 @@ class RunActivities:
     async def _record_end(self, end: RunEnd) -> None:
         cached = self._runs.pop(end.run_id, None)
         await langsmith.record_run(self.storage, end, cached[0] if cached else None)
+        finished = None
         if end.status == "rollback":
             await self._roll_back(end)
         else:
@@ -635,19 +644,27 @@ class RunActivities:
             if end.status == "error" and end.error:
                 # LangGraph Server ends a failed run's stream with an `error` event.
                 final_event = ("error", dumps(end.error))
-            await self.storage.finish_run(
+            finished = await self.storage.finish_run(
                 end.run_id, status=end.status, error=end.error, final_event=final_event
             )
         if end.direct:
-            await self._report_direct_end(end)
-        await log_run_ended(self.storage, end)
+            await self._report_direct_end(end, finished)
+        times = (finished.started_at, finished.ended_at) if finished else None
+        await log_run_ended(self.storage, end, times)
 
-    async def _report_direct_end(self, end: RunEnd) -> None:
+    async def _report_direct_end(self, end: RunEnd, finished: RunFinished | None) -> None:
         """Tell the thread's workflow that a run it did not start has ended,
-        if anything waits there. The end is committed first, so a workflow
-        that looked before it sees the run active and gets this signal, and
-        one that looks after sees it ended."""
-        if self.temporal is None or not await self.storage.thread_has_waiters(end.thread_id):
+        if anything waits there. Whether anything does is read in the
+        transaction that records the end (after it locked the thread's row)
+        or after it, so a workflow that looked before sees the run active and
+        gets this signal, and one that looks after sees it ended."""
+        if self.temporal is None:
+            return
+        if finished is not None:
+            waiters = finished.thread_has_waiters
+        else:
+            waiters = await self.storage.thread_has_waiters(end.thread_id)
+        if not waiters:
             return
         try:
             await self.temporal.get_workflow_handle(thread_workflow_id(end.thread_id)).signal(

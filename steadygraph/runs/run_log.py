@@ -30,9 +30,14 @@ def _seconds(started: str | None, ended: str | None) -> float | None:
     return (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
 
 
-async def log_run_ended(storage: Storage, end: RunEnd) -> None:
-    # A rolled-back run's record is gone, and with it its times.
-    times = (None, None) if end.status == "rollback" else await storage.get_run_times(end.run_id)
+async def log_run_ended(
+    storage: Storage, end: RunEnd, times: tuple[str | None, str | None] | None = None
+) -> None:
+    """`times`: the run's (started_at, ended_at) when the caller has them."""
+    if times is None:
+        # A rolled-back run's record is gone, and with it its times.
+        rolled_back = end.status == "rollback"
+        times = (None, None) if rolled_back else await storage.get_run_times(end.run_id)
     seconds = _seconds(*times)
     log.info(
         "run %s ended: status=%s thread=%s graph=%s duration=%s",

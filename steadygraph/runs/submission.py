@@ -94,7 +94,7 @@ async def _thread_for_run(
     *,
     filters: Filters | None,
     new_metadata: dict[str, Any],
-) -> str:
+) -> dict[str, Any]:
     """The run's thread: a new one for a stateless run, else an existing one
     (or a new one under that id with if_not_exists="create").
 
@@ -102,8 +102,7 @@ async def _thread_for_run(
     must pass it); a thread made for the run starts with `new_metadata`.
     """
     if thread_id is None:
-        thread = await ctx.storage.create_thread(new_id(), new_metadata)
-        return thread["thread_id"]
+        return await ctx.storage.create_thread(new_id(), new_metadata)
     existing = await ctx.storage.get_thread(thread_id)
     if existing is None:
         if body.if_not_exists != "create":
@@ -111,7 +110,7 @@ async def _thread_for_run(
         existing = await ctx.storage.create_thread(thread_id, new_metadata, if_exists="do_nothing")
     if not visible(existing["metadata"], filters):
         raise NotFound("Thread or assistant not found.")
-    return thread_id
+    return existing
 
 
 async def submit_run(
@@ -139,12 +138,8 @@ async def submit_run(
     # With custom auth, a thread made for the run starts with the run's
     # metadata as the handler left it (e.g. a stamped owner), as in LangGraph Server.
     new_metadata = dict(value.get("metadata") or {}) if current_caller() is not None else {}
-    thread_id = await _thread_for_run(
-        ctx, thread_id, body, filters=filters, new_metadata=new_metadata
-    )
-    thread = await storage.get_thread(thread_id)
-    if thread is None:  # deleted in between
-        raise NotFound("Thread or assistant not found.")
+    thread = await _thread_for_run(ctx, thread_id, body, filters=filters, new_metadata=new_metadata)
+    thread_id = thread["thread_id"]
 
     run_id = new_id()
     metadata = {

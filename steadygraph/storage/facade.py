@@ -19,7 +19,7 @@ from steadygraph.storage.auth_filter import Filters
 from steadygraph.storage.checkpoint_states import CheckpointStates
 from steadygraph.storage.notifications import RunChanges, RunWatch
 from steadygraph.storage.run_events import RunEventRepository
-from steadygraph.storage.runs import RunRepository
+from steadygraph.storage.runs import RunFinished, RunRepository
 from steadygraph.storage.threads import ThreadRepository
 
 
@@ -223,8 +223,8 @@ class Storage:
         status: str,
         error: Mapping[str, Any] | None,
         final_event: tuple[str, bytes] | None = None,
-    ) -> None:
-        await self.runs.finish(run_id, status=status, error=error, final_event=final_event)
+    ) -> RunFinished | None:
+        return await self.runs.finish(run_id, status=status, error=error, final_event=final_event)
 
     async def fail_run_if_active(self, run_id: str, error: Mapping[str, Any]) -> None:
         await self.runs.fail_if_active(run_id, error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from steadygraph.storage.notifications import notify_run
@@ -18,19 +18,32 @@ async def append_in(
 ) -> None:
     """Append within the caller's transaction (a run's end writes its last event
     together with its status)."""
-    # One writer per run at a time (its current activity), so numbering
-    # from the stored maximum inside the inserting transaction is safe.
-    last = (
-        await conn.execute(select(func.max(run_events.c.seq)).where(run_events.c.run_id == run_id))
-    ).scalar_one_or_none() or 0
     await conn.execute(
-        insert(run_events),
-        [
-            {"run_id": run_id, "seq": last + i, "event": event, "data": data, "created_at": now}
-            for i, (event, data) in enumerate(events, start=1)
-        ],
+        _APPEND,
+        [{"run_id": run_id, "event": event, "data": data, "now": now} for event, data in events],
     )
     await notify_run(conn, run_id)
+
+
+# Each event is numbered after the run's stored maximum as it inserts: one
+# statement per event, no read first. One writer per run at a time (its
+# current activity), so numbering inside the inserting transaction is safe.
+_APPEND = insert(run_events).from_select(
+    ["run_id", "seq", "event", "data", "created_at"],
+    select(
+        bindparam("run_id", type_=run_events.c.run_id.type),
+        func.coalesce(
+            select(func.max(run_events.c.seq))
+            .where(run_events.c.run_id == bindparam("run_id", type_=run_events.c.run_id.type))
+            .scalar_subquery(),
+            0,
+        )
+        + 1,
+        bindparam("event", type_=run_events.c.event.type),
+        bindparam("data", type_=run_events.c.data.type),
+        bindparam("now", type_=run_events.c.created_at.type),
+    ),
+)
 
 
 class RunEventRepository:

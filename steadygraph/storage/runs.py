@@ -7,11 +7,12 @@ Rows come back as the JSON-ready dicts LangGraph Server returns.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from steadygraph.errors import Conflict
 from steadygraph.storage import run_events as events
@@ -19,9 +20,8 @@ from steadygraph.storage.notifications import notify_run
 from steadygraph.storage.schema import run_events, runs, threads
 from steadygraph.storage.threads import (
     ACTIVE_RUN_STATUSES,
-    get_in,
+    active_run_exists,
     settle_status,
-    state_updates_in_flight_in,
 )
 from steadygraph.storage.timestamps import iso, utcnow
 from steadygraph.temporal.contract import BUSY_MESSAGE
@@ -32,6 +32,17 @@ class ThreadBusyError(Conflict):
 
     def __init__(self) -> None:
         super().__init__(BUSY_MESSAGE)
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """A run's end as `finish` recorded it."""
+
+    started_at: str | None
+    ended_at: str | None
+    # A run or state update of the thread waits for a turn (seen in the same
+    # transaction, after the thread's row was written and so locked).
+    thread_has_waiters: bool
 
 
 def run_view(row: Row[Any]) -> dict[str, Any]:
@@ -47,15 +58,6 @@ def run_view(row: Row[Any]) -> dict[str, Any]:
         "updated_at": iso(row.updated_at),
         "langsmith_session_name": None,
     }
-
-
-async def _has_active_run(conn: AsyncConnection, thread_id: str) -> bool:
-    query = (
-        select(runs.c.run_id)
-        .where(runs.c.thread_id == thread_id, runs.c.status.in_(ACTIVE_RUN_STATUSES))
-        .limit(1)
-    )
-    return (await conn.execute(query)).first() is not None
 
 
 class RunRepository:
@@ -131,10 +133,11 @@ class RunRepository:
 
     async def thread_has_waiters(self, thread_id: str) -> bool:
         """Whether a run or a state update of the thread waits for a turn."""
+        query = select(
+            or_(active_run_exists(thread_id), threads.c.state_updates_in_flight > 0)
+        ).where(threads.c.thread_id == thread_id)
         async with self.engine.connect() as conn:
-            return await _has_active_run(conn, thread_id) or await state_updates_in_flight_in(
-                conn, thread_id
-            )
+            return bool((await conn.execute(query)).scalar())
 
     async def active_ids(self, thread_id: str) -> list[str]:
         """Ids of a thread's pending and running runs, oldest first."""
@@ -203,45 +206,49 @@ class RunRepository:
             )
             if locked.rowcount == 0:
                 return None
-            busy = None
-            if reject_if_busy or direct_if_idle:
-                busy = await _has_active_run(conn, thread_id)
-            if reject_if_busy and busy:
+            # Only what the run needs of the thread (its row holds its state too).
+            thread = (
+                await conn.execute(
+                    select(
+                        threads.c.metadata,
+                        threads.c.state_updates_in_flight,
+                        active_run_exists(thread_id).label("busy"),
+                    ).where(threads.c.thread_id == thread_id)
+                )
+            ).one()  # locked above
+            if reject_if_busy and thread.busy:
                 raise ThreadBusyError()  # rolls the transaction back
-            thread = await get_in(conn, thread_id)
-            assert thread is not None  # locked above
-            direct = (
-                direct_if_idle
-                and not busy
-                and not await state_updates_in_flight_in(conn, thread_id)
-            )
+            direct = direct_if_idle and not thread.busy and not thread.state_updates_in_flight
             thread_metadata = {
-                **thread["metadata"],
+                **thread.metadata,
                 "graph_id": assistant["graph_id"],
                 "assistant_id": assistant["assistant_id"],
             }
-            if thread_metadata != thread["metadata"]:
+            if thread_metadata != thread.metadata:
                 await conn.execute(
                     update(threads)
                     .where(threads.c.thread_id == thread_id)
                     .values(metadata=thread_metadata)
                 )
-            await conn.execute(
-                insert(runs).values(
-                    run_id=run_id,
-                    thread_id=thread_id,
-                    assistant_id=assistant["assistant_id"],
-                    created_at=now,
-                    updated_at=now,
-                    status="pending",
-                    metadata=dict(metadata),
-                    kwargs=dict(kwargs),
-                    multitask_strategy=multitask_strategy,
-                    error=None,
-                    direct=direct,
+            row = (
+                await conn.execute(
+                    insert(runs)
+                    .values(
+                        run_id=run_id,
+                        thread_id=thread_id,
+                        assistant_id=assistant["assistant_id"],
+                        created_at=now,
+                        updated_at=now,
+                        status="pending",
+                        metadata=dict(metadata),
+                        kwargs=dict(kwargs),
+                        multitask_strategy=multitask_strategy,
+                        error=None,
+                        direct=direct,
+                    )
+                    .returning(*runs.c)
                 )
-            )
-            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).one()
+            ).one()
         view = run_view(row)
         if direct:
             view["direct"] = True
@@ -262,12 +269,16 @@ class RunRepository:
         as on a retried activity) or None when it is gone or already ended."""
         now = utcnow()
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(runs)
-                .where(runs.c.run_id == run_id, runs.c.status == "pending")
-                .values(status="running", updated_at=now, started_at=now)
-            )
-            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
+            row = (
+                await conn.execute(
+                    update(runs)
+                    .where(runs.c.run_id == run_id, runs.c.status == "pending")
+                    .values(status="running", updated_at=now, started_at=now)
+                    .returning(*runs.c)
+                )
+            ).first()
+            if row is None:  # not pending: a retried attempt finds it running
+                row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
         if row is None or row.status != "running":
             return None
         return run_view(row)
@@ -323,31 +334,30 @@ class RunRepository:
         status: str,
         error: Mapping[str, Any] | None,
         final_event: tuple[str, bytes] | None = None,
-    ) -> None:
-        """Record a run's end, and the thread's resulting status, in one transaction.
+    ) -> RunFinished | None:
+        """Record a run's end, and the thread's resulting status, in one
+        transaction; None if the run is gone.
 
         The thread's values and interrupts come from the state the worker saved
         after the run's last super-step.
         """
         now = utcnow()
+        error = dict(error) if error else None
         async with self.engine.begin() as conn:
-            row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
+            row = (
+                await conn.execute(
+                    update(runs)
+                    .where(runs.c.run_id == run_id)
+                    .values(status=status, updated_at=now, ended_at=now, error=error)
+                    .returning(runs.c.thread_id, runs.c.started_at)
+                )
+            ).first()
             if row is None:
-                return
+                return None
             if final_event is not None:
                 # In the same transaction as the status: a stream reader that
                 # sees the run ended has also seen its last event.
                 await events.append_in(conn, run_id, [final_event], now)
-            await conn.execute(
-                update(runs)
-                .where(runs.c.run_id == run_id)
-                .values(
-                    status=status,
-                    updated_at=now,
-                    ended_at=now,
-                    error=dict(error) if error else None,
-                )
-            )
             state = (
                 await conn.execute(
                     select(threads.c.state).where(threads.c.thread_id == row.thread_id)
@@ -360,7 +370,7 @@ class RunRepository:
                     updated_at=now,
                     state_updated_at=now,
                     config={"configurable": {}},
-                    error=dict(error) if error else None,
+                    error=error,
                     values=state.get("values"),
                     interrupts={
                         task["id"]: task["interrupts"]
@@ -369,8 +379,13 @@ class RunRepository:
                     },
                 )
             )
-            await settle_status(conn, row.thread_id)
+            settled = await settle_status(conn, row.thread_id, error=error, state=state, known=True)
             await notify_run(conn, run_id)
+        return RunFinished(
+            started_at=iso(row.started_at),
+            ended_at=iso(now),
+            thread_has_waiters=bool(settled and settled.waiters),
+        )
 
     async def fail_if_active(self, run_id: str, error: Mapping[str, Any]) -> None:
         run = await self.get(run_id)

@@ -6,10 +6,11 @@ Rows come back as the JSON-ready dicts LangGraph Server returns.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import Exists, case, delete, exists, func, insert, or_, select, true, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -32,6 +33,23 @@ class ThreadExistsError(Conflict):
         self.thread_id = thread_id
 
 
+# What a thread's JSON is made of: never its stored states (`state`,
+# `state_subgraphs`), which hold the values again with the tasks and may be
+# megabytes; a read of a thread has no use for them.
+THREAD_VIEW_COLUMNS = (
+    threads.c.thread_id,
+    threads.c.created_at,
+    threads.c.updated_at,
+    threads.c.state_updated_at,
+    threads.c.metadata,
+    threads.c.status,
+    threads.c.config,
+    threads.c["values"],
+    threads.c.interrupts,
+    threads.c.error,
+)
+
+
 def thread_view(row: Row[Any]) -> dict[str, Any]:
     thread: dict[str, Any] = {
         "thread_id": row.thread_id,
@@ -51,44 +69,60 @@ def thread_view(row: Row[Any]) -> dict[str, Any]:
 
 
 async def get_in(conn: AsyncConnection, thread_id: str) -> dict[str, Any] | None:
-    row = (await conn.execute(select(threads).where(threads.c.thread_id == thread_id))).first()
+    query = select(*THREAD_VIEW_COLUMNS).where(threads.c.thread_id == thread_id)
+    row = (await conn.execute(query)).first()
     return thread_view(row) if row else None
 
 
-async def state_updates_in_flight_in(conn: AsyncConnection, thread_id: str) -> bool:
-    """Whether the thread has a state update sent and not yet applied."""
-    query = select(threads.c.state_updates_in_flight).where(threads.c.thread_id == thread_id)
-    return bool((await conn.execute(query)).scalar_one_or_none())
+def active_run_exists(thread_id: str) -> Exists:
+    return exists().where(runs.c.thread_id == thread_id, runs.c.status.in_(ACTIVE_RUN_STATUSES))
 
 
-async def settle_status(conn: AsyncConnection, thread_id: str) -> None:
+@dataclass(frozen=True)
+class Settled:
+    """What `settle_status` found: the thread's status now, and whether a run or
+    a state update of the thread waits for a turn."""
+
+    status: str
+    waiters: bool
+
+
+async def settle_status(
+    conn: AsyncConnection,
+    thread_id: str,
+    *,
+    error: Any = None,
+    state: Mapping[str, Any] | None = None,
+    known: bool = False,
+) -> Settled | None:
     """busy while any run is pending or running; else error / interrupted / idle
-    from the last finished run and the thread's state."""
-    active = (
-        await conn.execute(
-            select(func.count())
-            .select_from(runs)
-            .where(runs.c.thread_id == thread_id, runs.c.status.in_(ACTIVE_RUN_STATUSES))
-        )
-    ).scalar_one()
-    thread = (
-        await conn.execute(
-            select(threads.c.error, threads.c.state).where(threads.c.thread_id == thread_id)
-        )
-    ).first()
+    from the last finished run and the thread's state (`error` and `state` as
+    just written when `known`, else read). None if the thread is gone.
+
+    Called after the transaction has written the thread's row: that holds its
+    row lock (PostgreSQL) or the write lock (SQLite), so this statement's
+    snapshot sees every run created before, and creates after wait for commit.
+    """
+    columns = [active_run_exists(thread_id).label("active"), threads.c.state_updates_in_flight]
+    if not known:
+        columns += [threads.c.error, threads.c.state["next"].label("next")]
+    thread = (await conn.execute(select(*columns).where(threads.c.thread_id == thread_id))).first()
     if thread is None:
-        return
-    if active:
+        return None
+    if not known:
+        error, state = thread.error, {"next": thread.next}
+    if thread.active:
         status = "busy"
-    elif thread.error:
+    elif error:
         status = "error"
-    elif thread.state and thread.state.get("next"):
+    elif state and state.get("next"):
         status = "interrupted"
     else:
         status = "idle"
     await conn.execute(
         update(threads).where(threads.c.thread_id == thread_id).values(status=status)
     )
+    return Settled(status, waiters=bool(thread.active or thread.state_updates_in_flight))
 
 
 def _ttl_columns(ttl: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]:
@@ -156,7 +190,7 @@ class ThreadRepository:
             metadata=metadata, values=values, status=status, ids=ids, auth_filters=auth_filters
         )
         query = (
-            select(threads)
+            select(*THREAD_VIEW_COLUMNS)
             .where(*where)
             .order_by(column.desc() if sort_order == "desc" else column.asc(), threads.c.thread_id)
             .limit(limit)
@@ -324,30 +358,26 @@ class ThreadRepository:
         out on a starved worker) may still finish, late, with an older head.
         Checkpoint ids are time-ordered (uuid6), so the newer one wins.
         """
-        now = utcnow()
+        stored_id = threads.c.state["checkpoint_id"].as_string()
+        head_id = head.get("checkpoint_id")
+        not_older = (
+            or_(stored_id.is_(None), stored_id <= head_id) if head_id is not None else true()
+        )
         async with self.engine.begin() as conn:
-            # Written first: takes the row lock (PostgreSQL) or the write lock
-            # (SQLite), and reads the stored head's id (only the id: the
-            # state may be megabytes) under it, in the same statement.
-            stored_id = (
-                await conn.execute(
-                    update(threads)
-                    .where(threads.c.thread_id == thread_id)
-                    .values(state_updated_at=now)
-                    .returning(threads.c.state["checkpoint_id"].as_string())
+            # One statement compares with the stored head's id and writes the
+            # new head unless it is older, under the row lock (PostgreSQL
+            # re-checks the condition on the row as it is once the lock is
+            # its) or the write lock (SQLite).
+            await conn.execute(
+                update(threads)
+                .where(threads.c.thread_id == thread_id, not_older)
+                .values(
+                    state=dict(head),
+                    values=head.get("values"),
+                    state_subgraphs=dict(head_with_subgraphs) if head_with_subgraphs else None,
+                    state_updated_at=utcnow(),
                 )
-            ).scalar_one_or_none()
-            head_id = head.get("checkpoint_id")
-            if not (stored_id and head_id and head_id < stored_id):
-                await conn.execute(
-                    update(threads)
-                    .where(threads.c.thread_id == thread_id)
-                    .values(
-                        state=dict(head),
-                        values=head.get("values"),
-                        state_subgraphs=dict(head_with_subgraphs) if head_with_subgraphs else None,
-                    )
-                )
+            )
             await self.checkpoints.record_in(conn, thread_id, new_states)
 
     async def save_state(self, thread_id: str, state: Mapping[str, Any]) -> None:
