@@ -14,6 +14,7 @@ from sqlalchemy import Exists, case, delete, exists, func, insert, or_, select, 
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.util.typing import TupleAny
 
 from steadygraph.errors import Conflict
 from steadygraph.storage.auth_filter import Filters, filter_clause
@@ -50,7 +51,7 @@ THREAD_VIEW_COLUMNS = (
 )
 
 
-def thread_view(row: Row[Any]) -> dict[str, Any]:
+def thread_view(row: Row[*TupleAny]) -> dict[str, Any]:
     thread: dict[str, Any] = {
         "thread_id": row.thread_id,
         "created_at": iso(row.created_at),
