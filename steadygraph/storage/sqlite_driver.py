@@ -7,7 +7,8 @@ each hop costs more CPU than a small SQLite statement itself: a `SELECT 1`
 took 0.37 ms of CPU through the stock adapter and 0.07 ms in one hop
 (bench/README.md, session 7). This adapter does the four in one call on the
 connection's thread and keeps what SQLAlchemy reads afterwards (the rows, the
-description, rowcount, lastrowid).
+description, rowcount, lastrowid). A commit or rollback with no transaction
+open makes no call at all.
 
 Everything else (transactions, the pool, errors, terminate) is SQLAlchemy's
 own aiosqlite dialect, used with this module as its DBAPI
@@ -117,6 +118,24 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneHopCursor  # type: ignore[assignment]  # a subclass; mypy reads the base as exact
+
+    # The pool rolls back every connection it takes back, after a commit or a
+    # read too, and a read's "transaction" commits nothing: where SQLite has no
+    # transaction open, these end none and cost no hop to the connection's
+    # thread (sqlite3 reads `in_transaction` from the connection's state; no
+    # statement runs on it between SQLAlchemy's calls).
+
+    def rollback(self) -> None:
+        if self._in_transaction():
+            super().rollback()
+
+    def commit(self) -> None:
+        if self._in_transaction():
+            super().commit()
+
+    def _in_transaction(self) -> bool:
+        conn: sqlite3.Connection | None = self._connection._connection
+        return conn is None or conn.in_transaction  # None: let aiosqlite report it closed
 
 
 class _OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):

@@ -77,3 +77,26 @@ async def test_a_statement_is_one_call_on_the_connection_thread(engine: AsyncEng
             two = len(calls)
     assert rows == []
     assert (one, two) == (1, 2)
+
+
+async def test_ending_no_transaction_costs_no_call(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))  # the pool's connection is set up
+    with aiosqlite_calls() as calls:
+        # A read opens no SQLite transaction: neither its end nor the pool's
+        # rollback of the returned connection goes to the connection's thread.
+        async with engine.connect() as conn:
+            await conn.execute(select(items.c.name))
+        read = len(calls)
+        # A write: its statement, then its commit; the pool's rollback after
+        # the commit has nothing to end.
+        async with engine.begin() as conn:
+            await conn.execute(insert(items).values(name="a"))
+        written = len(calls) - read
+    assert (read, written) == (1, 2)
+    # An abandoned write still rolls back.
+    async with engine.connect() as conn:
+        await conn.execute(insert(items).values(name="b"))
+    async with engine.connect() as conn:
+        names = (await conn.execute(select(items.c.name))).scalars().all()
+    assert names == ["a"]
