@@ -3,6 +3,7 @@ checkpoint answer. Written by the worker as checkpoints appear."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -24,6 +25,17 @@ def _created(state: Mapping[str, Any]) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+@functools.cache
+def _record_statement(dialect_name: str) -> Any:
+    """Built once and run with one parameter set per state (SQLAlchemy caches
+    its compiled form; a multi-row `.values([...])` would be compiled anew at
+    every call). A retried step may report some states again: those rows stay
+    as they are."""
+    return upsert(dialect_name, thread_checkpoints).on_conflict_do_nothing(
+        index_elements=[thread_checkpoints.c.thread_id, thread_checkpoints.c.checkpoint_id]
+    )
+
+
 class CheckpointStates:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -35,26 +47,20 @@ class CheckpointStates:
         rows = [s for s in states if s.get("checkpoint_id")]
         if not rows:
             return
-        # A retried step may report some again: those rows stay as they are.
         await conn.execute(
-            upsert(conn.dialect.name, thread_checkpoints)
-            .values(
-                [
-                    {
-                        "thread_id": thread_id,
-                        "checkpoint_id": s["checkpoint_id"],
-                        "parent_checkpoint_id": s.get("parent_checkpoint_id"),
-                        "run_id": (s.get("metadata") or {}).get("run_id"),
-                        "created_at": _created(s),
-                        "metadata": s.get("metadata") or {},
-                        "state": dict(s),
-                    }
-                    for s in rows
-                ]
-            )
-            .on_conflict_do_nothing(
-                index_elements=[thread_checkpoints.c.thread_id, thread_checkpoints.c.checkpoint_id]
-            )
+            _record_statement(conn.dialect.name),
+            [
+                {
+                    "thread_id": thread_id,
+                    "checkpoint_id": s["checkpoint_id"],
+                    "parent_checkpoint_id": s.get("parent_checkpoint_id"),
+                    "run_id": (s.get("metadata") or {}).get("run_id"),
+                    "created_at": _created(s),
+                    "metadata": s.get("metadata") or {},
+                    "state": dict(s),
+                }
+                for s in rows
+            ],
         )
 
     async def get(self, thread_id: str, checkpoint_id: str) -> dict[str, Any] | None:
