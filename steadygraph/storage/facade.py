@@ -19,7 +19,7 @@ from steadygraph.storage.auth_filter import Filters
 from steadygraph.storage.checkpoint_states import CheckpointStates
 from steadygraph.storage.notifications import RunChanges, RunWatch
 from steadygraph.storage.run_events import RunEventRepository
-from steadygraph.storage.runs import RunFinished, RunRepository
+from steadygraph.storage.runs import RunFinished, RunOutcome, RunRepository
 from steadygraph.storage.threads import ThreadRepository
 
 
@@ -172,6 +172,9 @@ class Storage:
 
     async def get_run_times(self, run_id: str) -> tuple[str | None, str | None]:
         return await self.runs.get_times(run_id)
+
+    async def run_outcome(self, run_id: str, thread_id: str) -> RunOutcome:
+        return await self.runs.outcome(run_id, thread_id)
 
     async def get_run_error(self, run_id: str) -> dict[str, Any] | None:
         return await self.runs.get_error(run_id)

@@ -45,6 +45,13 @@ class RunFinished:
     thread_has_waiters: bool
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    error: dict[str, Any] | None
+    values: Any
+    interrupts: list[Any]
+
+
 def run_view(row: Row[Any]) -> dict[str, Any]:
     return {
         "run_id": row.run_id,
@@ -83,6 +90,23 @@ class RunRepository:
                 )
             ).first()
         return (iso(row.started_at), iso(row.ended_at)) if row else (None, None)
+
+    async def outcome(self, run_id: str, thread_id: str) -> RunOutcome:
+        """What a finished run returns is made of, in one read: its error, and
+        the values and interrupts of the thread's stored state (not the rest
+        of that state)."""
+        query = select(
+            select(runs.c.error).where(runs.c.run_id == run_id).scalar_subquery().label("error"),
+            threads.c.state["values"].label("state_values"),
+            threads.c["values"],
+            threads.c.state["interrupts"].label("interrupts"),
+        ).where(threads.c.thread_id == thread_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:  # the thread is gone
+            return RunOutcome(await self.get_error(run_id), {}, [])
+        values = row.state_values if row.state_values is not None else (row.values or {})
+        return RunOutcome(row.error, values, row.interrupts or [])
 
     async def get_error(self, run_id: str) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:
