@@ -297,8 +297,10 @@ class RunWorkflow:
             return RunEnd(run.run_id, "success")
         # The step that ends the run records its success itself (one activity
         # fewer per run); histories from before this change replay without.
+        # `patched` only for inputs that do not say (its first call upserts a
+        # search attribute: a history event and a visibility write).
         stops = None
-        if workflow.patched(PATCH_END_IN_LAST_STEP):
+        if run.ends_in_last_step or workflow.patched(PATCH_END_IN_LAST_STEP):
             stops = RunStops(plan.interrupt_before, plan.interrupt_after, run.direct)
         while nodes or pending_command:
             # A run that starts by resuming goes through the node it stopped

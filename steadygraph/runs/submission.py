@@ -214,6 +214,7 @@ def run_input(
         metadata_keys=sorted(run.get("metadata") or {}),
         steps_per_execution=ctx.settings.steps_per_execution,
         direct=direct,
+        ends_in_last_step=True,
     )
 
 

@@ -82,7 +82,8 @@ RESUME_STEP = "resume"
 
 # workflow.patched ids: RunWorkflow executions from this change on let the
 # run's last step record its end (StepInput.stops); histories without the
-# marker replay the earlier way, with a `finish_run` activity.
+# marker replay the earlier way, with a `finish_run` activity. Runs started
+# since say so in their input instead (RunInput.ends_in_last_step).
 PATCH_END_IN_LAST_STEP = "end-run-in-last-step"
 
 
@@ -225,6 +226,12 @@ class RunInput:
     # Started by the API itself, not by its thread's ThreadWorkflow (the
     # thread had nothing else to do): its end is reported to that workflow.
     direct: bool = False
+    # The run's last step records its end (StepInput.stops). Said by the
+    # input, not by workflow.patched, for runs the API starts from now on: a
+    # patch's first use also upserts the TemporalChangeVersion search
+    # attribute, one more history event and visibility write per run.
+    # Inputs without it replay as before (patched, or finish_run).
+    ends_in_last_step: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from scripted_activities import (
     scripted_worker,
 )
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 
 from steadygraph.temporal.contract import (
     ACTIVITY_DELIVER_WEBHOOK,
@@ -109,6 +109,44 @@ async def test_the_last_step_records_the_runs_success_and_no_finish_run_follows(
     assert activities.inputs(END_RECORDED_BY_STEP) == [
         RunEnd(run_id, "success", None, thread_id, "agent")
     ]
+
+
+async def test_a_run_whose_input_says_so_ends_in_its_last_step_without_a_patch(
+    client: Client,
+) -> None:
+    """RunInput.ends_in_last_step (what the API sends now) gives the run's last
+    step its end as the patch does, without the patch's marker and its
+    TemporalChangeVersion upsert (a history event and visibility write per run)."""
+
+    def upserts_and_patch_markers(history: WorkflowHistory) -> list[str]:
+        kinds = []
+        for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+                kinds.append("upsert")
+            elif event.marker_recorded_event_attributes.marker_name == "core_patch":
+                kinds.append("patch")
+        return kinds
+
+    histories = {}
+    async with scripted_worker(client) as (task_queue, activities):
+        for by_input in (True, False):
+            run_id, thread_id = _ids()
+            script = linear_run("agent", "tools", "agent")
+            script.records_end = True
+            activities.scripts[run_id] = script
+            end = await client.execute_workflow(
+                RunWorkflow.run,
+                run_input(run_id, thread_id, ends_in_last_step=by_input),
+                id=run_workflow_id(run_id),
+                task_queue=task_queue,
+            )
+            assert end == RunEnd(run_id, "success", recorded=True)
+            assert activities.names(run_id)[-1] == END_RECORDED_BY_STEP
+            handle = client.get_workflow_handle(run_workflow_id(run_id))
+            histories[by_input] = await handle.fetch_history()
+
+    assert upserts_and_patch_markers(histories[True]) == []
+    assert upserts_and_patch_markers(histories[False]) == ["patch", "upsert"]
 
 
 async def test_a_step_ends_the_run_where_the_run_stops_after_its_node(client: Client) -> None:
