@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Exists, case, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import (
+    Exists,
+    String,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -136,6 +148,31 @@ def _ttl_columns(ttl: Mapping[str, Any] | None, now: datetime) -> dict[str, Any]
         "ttl_minutes": minutes,
         "expires_at": now + timedelta(minutes=minutes),
     }
+
+
+def _save_head_statement() -> Any:
+    """The head state, unless the stored one is newer, in one statement: it
+    compares with the stored head's id and writes under the row lock
+    (PostgreSQL re-checks the condition on the row as it is once the lock is
+    its) or the write lock (SQLite). Built once: a step runs it every time."""
+    stored_id = threads.c.state["checkpoint_id"].as_string()
+    head_id = bindparam("head_id", type_=String)
+    return (
+        update(threads)
+        .where(
+            threads.c.thread_id == bindparam("of_thread", type_=String),
+            or_(head_id.is_(None), stored_id.is_(None), stored_id <= head_id),
+        )
+        .values(
+            state=bindparam("head_state", type_=threads.c.state.type),
+            values=bindparam("head_values", type_=threads.c["values"].type),
+            state_subgraphs=bindparam("head_subgraphs", type_=threads.c.state_subgraphs.type),
+            state_updated_at=bindparam("now", type_=threads.c.state_updated_at.type),
+        )
+    )
+
+
+_SAVE_HEAD = _save_head_statement()
 
 
 class ThreadRepository:
@@ -359,25 +396,17 @@ class ThreadRepository:
         out on a starved worker) may still finish, late, with an older head.
         Checkpoint ids are time-ordered (uuid6), so the newer one wins.
         """
-        stored_id = threads.c.state["checkpoint_id"].as_string()
-        head_id = head.get("checkpoint_id")
-        not_older = (
-            or_(stored_id.is_(None), stored_id <= head_id) if head_id is not None else true()
-        )
         async with self.engine.begin() as conn:
-            # One statement compares with the stored head's id and writes the
-            # new head unless it is older, under the row lock (PostgreSQL
-            # re-checks the condition on the row as it is once the lock is
-            # its) or the write lock (SQLite).
             await conn.execute(
-                update(threads)
-                .where(threads.c.thread_id == thread_id, not_older)
-                .values(
-                    state=dict(head),
-                    values=head.get("values"),
-                    state_subgraphs=dict(head_with_subgraphs) if head_with_subgraphs else None,
-                    state_updated_at=utcnow(),
-                )
+                _SAVE_HEAD,
+                {
+                    "of_thread": thread_id,
+                    "head_id": head.get("checkpoint_id"),
+                    "head_state": dict(head),
+                    "head_values": head.get("values"),
+                    "head_subgraphs": dict(head_with_subgraphs) if head_with_subgraphs else None,
+                    "now": utcnow(),
+                },
             )
             await self.checkpoints.record_in(conn, thread_id, new_states)
 
