@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -52,6 +52,12 @@ def mirror_config_and_context(
         config["configurable"] = dict(context)
         return config, dict(context)
     return config, dict(context) if context is not None else None
+
+
+# Read for every run (created and started): built once.
+_GET_ASSISTANT = select(assistants).where(
+    assistants.c.assistant_id == bindparam("assistant_id", type_=assistants.c.assistant_id.type)
+)
 
 
 class AssistantRepository:
@@ -97,9 +103,7 @@ class AssistantRepository:
             return await self._get(conn, assistant_id)
 
     async def _get(self, conn: AsyncConnection, assistant_id: str) -> dict[str, Any] | None:
-        row = (
-            await conn.execute(select(assistants).where(assistants.c.assistant_id == assistant_id))
-        ).first()
+        row = (await conn.execute(_GET_ASSISTANT, {"assistant_id": assistant_id})).first()
         return self._assistant(row) if row else None
 
     def _filters(

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -67,6 +67,79 @@ def run_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+# The statements of a run's hot path (create, start, steps' reads, end),
+# built once: building one costs more than running it on SQLite. Parameters
+# of an UPDATE or INSERT cannot share a column's name.
+def _param(name: str, column: Any) -> Any:
+    return bindparam(name, type_=column.type)
+
+
+_GET_RUN = select(runs).where(runs.c.run_id == _param("run_id", runs.c.run_id))
+_GET_THREAD_RUN = _GET_RUN.where(runs.c.thread_id == _param("thread_id", runs.c.thread_id))
+_THREAD_STATE = select(threads.c.state).where(
+    threads.c.thread_id == _param("thread_id", threads.c.thread_id)
+)
+_OUTCOME = select(
+    select(runs.c.error)
+    .where(runs.c.run_id == _param("run_id", runs.c.run_id))
+    .scalar_subquery()
+    .label("error"),
+    threads.c.state["values"].label("state_values"),
+    threads.c["values"],
+    threads.c.state["interrupts"].label("interrupts"),
+).where(threads.c.thread_id == _param("thread_id", threads.c.thread_id))
+_MARK_THREAD_BUSY = (
+    update(threads)
+    .where(threads.c.thread_id == _param("of_thread", threads.c.thread_id))
+    .values(status="busy", updated_at=_param("now", threads.c.updated_at))
+)
+# Only what a new run needs of its thread (the row holds its state too).
+_THREAD_FOR_RUN = select(
+    threads.c.metadata,
+    threads.c.state_updates_in_flight,
+    active_run_exists(_param("thread_id", threads.c.thread_id)).label("busy"),
+).where(threads.c.thread_id == _param("thread_id", threads.c.thread_id))
+_SET_THREAD_METADATA = (
+    update(threads)
+    .where(threads.c.thread_id == _param("of_thread", threads.c.thread_id))
+    .values(metadata=_param("new_metadata", threads.c.metadata))
+)
+_INSERT_RUN = insert(runs).returning(*runs.c)
+_MARK_RUNNING = (
+    update(runs)
+    .where(runs.c.run_id == _param("of_run", runs.c.run_id), runs.c.status == "pending")
+    .values(
+        status="running",
+        updated_at=_param("now", runs.c.updated_at),
+        started_at=_param("now", runs.c.started_at),
+    )
+    .returning(*runs.c)
+)
+_FINISH_RUN = (
+    update(runs)
+    .where(runs.c.run_id == _param("of_run", runs.c.run_id))
+    .values(
+        status=_param("new_status", runs.c.status),
+        updated_at=_param("now", runs.c.updated_at),
+        ended_at=_param("now", runs.c.ended_at),
+        error=_param("new_error", runs.c.error),
+    )
+    .returning(runs.c.thread_id, runs.c.started_at)
+)
+_THREAD_AFTER_RUN = (
+    update(threads)
+    .where(threads.c.thread_id == _param("of_thread", threads.c.thread_id))
+    .values(
+        updated_at=_param("now", threads.c.updated_at),
+        state_updated_at=_param("now", threads.c.state_updated_at),
+        config={"configurable": {}},
+        error=_param("new_error", threads.c.error),
+        values=_param("new_values", threads.c["values"]),
+        interrupts=_param("new_interrupts", threads.c.interrupts),
+    )
+)
+
+
 class RunRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -74,11 +147,9 @@ class RunRepository:
     # --------------------------------------------------------------- reads
 
     async def get(self, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
-        query = select(runs).where(runs.c.run_id == run_id)
-        if thread_id is not None:
-            query = query.where(runs.c.thread_id == thread_id)
+        query = _GET_RUN if thread_id is None else _GET_THREAD_RUN
         async with self.engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+            row = (await conn.execute(query, {"run_id": run_id, "thread_id": thread_id})).first()
         return run_view(row) if row else None
 
     async def get_times(self, run_id: str) -> tuple[str | None, str | None]:
@@ -95,14 +166,8 @@ class RunRepository:
         """What a finished run returns is made of, in one read: its error, and
         the values and interrupts of the thread's stored state (not the rest
         of that state)."""
-        query = select(
-            select(runs.c.error).where(runs.c.run_id == run_id).scalar_subquery().label("error"),
-            threads.c.state["values"].label("state_values"),
-            threads.c["values"],
-            threads.c.state["interrupts"].label("interrupts"),
-        ).where(threads.c.thread_id == thread_id)
         async with self.engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+            row = (await conn.execute(_OUTCOME, {"run_id": run_id, "thread_id": thread_id})).first()
         if row is None:  # the thread is gone
             return RunOutcome(await self.get_error(run_id), {}, [])
         values = row.state_values if row.state_values is not None else (row.values or {})
@@ -223,23 +288,10 @@ class RunRepository:
             # The write comes first: it takes the thread's row lock (PostgreSQL)
             # or the database's write lock (SQLite) until commit, so two creates
             # on one thread never both see it idle.
-            locked = await conn.execute(
-                update(threads)
-                .where(threads.c.thread_id == thread_id)
-                .values(status="busy", updated_at=now)
-            )
+            locked = await conn.execute(_MARK_THREAD_BUSY, {"of_thread": thread_id, "now": now})
             if locked.rowcount == 0:
                 return None
-            # Only what the run needs of the thread (its row holds its state too).
-            thread = (
-                await conn.execute(
-                    select(
-                        threads.c.metadata,
-                        threads.c.state_updates_in_flight,
-                        active_run_exists(thread_id).label("busy"),
-                    ).where(threads.c.thread_id == thread_id)
-                )
-            ).one()  # locked above
+            thread = (await conn.execute(_THREAD_FOR_RUN, {"thread_id": thread_id})).one()
             if reject_if_busy and thread.busy:
                 raise ThreadBusyError()  # rolls the transaction back
             direct = direct_if_idle and not thread.busy and not thread.state_updates_in_flight
@@ -250,27 +302,24 @@ class RunRepository:
             }
             if thread_metadata != thread.metadata:
                 await conn.execute(
-                    update(threads)
-                    .where(threads.c.thread_id == thread_id)
-                    .values(metadata=thread_metadata)
+                    _SET_THREAD_METADATA, {"of_thread": thread_id, "new_metadata": thread_metadata}
                 )
             row = (
                 await conn.execute(
-                    insert(runs)
-                    .values(
-                        run_id=run_id,
-                        thread_id=thread_id,
-                        assistant_id=assistant["assistant_id"],
-                        created_at=now,
-                        updated_at=now,
-                        status="pending",
-                        metadata=dict(metadata),
-                        kwargs=dict(kwargs),
-                        multitask_strategy=multitask_strategy,
-                        error=None,
-                        direct=direct,
-                    )
-                    .returning(*runs.c)
+                    _INSERT_RUN,
+                    {
+                        "run_id": run_id,
+                        "thread_id": thread_id,
+                        "assistant_id": assistant["assistant_id"],
+                        "created_at": now,
+                        "updated_at": now,
+                        "status": "pending",
+                        "metadata": dict(metadata),
+                        "kwargs": dict(kwargs),
+                        "multitask_strategy": multitask_strategy,
+                        "error": None,
+                        "direct": direct,
+                    },
                 )
             ).one()
         view = run_view(row)
@@ -293,16 +342,9 @@ class RunRepository:
         as on a retried activity) or None when it is gone or already ended."""
         now = utcnow()
         async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    update(runs)
-                    .where(runs.c.run_id == run_id, runs.c.status == "pending")
-                    .values(status="running", updated_at=now, started_at=now)
-                    .returning(*runs.c)
-                )
-            ).first()
+            row = (await conn.execute(_MARK_RUNNING, {"of_run": run_id, "now": now})).first()
             if row is None:  # not pending: a retried attempt finds it running
-                row = (await conn.execute(select(runs).where(runs.c.run_id == run_id))).first()
+                row = (await conn.execute(_GET_RUN, {"run_id": run_id})).first()
         if row is None or row.status != "running":
             return None
         return run_view(row)
@@ -370,10 +412,8 @@ class RunRepository:
         async with self.engine.begin() as conn:
             row = (
                 await conn.execute(
-                    update(runs)
-                    .where(runs.c.run_id == run_id)
-                    .values(status=status, updated_at=now, ended_at=now, error=error)
-                    .returning(runs.c.thread_id, runs.c.started_at)
+                    _FINISH_RUN,
+                    {"of_run": run_id, "new_status": status, "now": now, "new_error": error},
                 )
             ).first()
             if row is None:
@@ -383,25 +423,21 @@ class RunRepository:
                 # sees the run ended has also seen its last event.
                 await events.append_in(conn, run_id, [final_event], now)
             state = (
-                await conn.execute(
-                    select(threads.c.state).where(threads.c.thread_id == row.thread_id)
-                )
+                await conn.execute(_THREAD_STATE, {"thread_id": row.thread_id})
             ).scalar_one_or_none() or {}
             await conn.execute(
-                update(threads)
-                .where(threads.c.thread_id == row.thread_id)
-                .values(
-                    updated_at=now,
-                    state_updated_at=now,
-                    config={"configurable": {}},
-                    error=error,
-                    values=state.get("values"),
-                    interrupts={
+                _THREAD_AFTER_RUN,
+                {
+                    "of_thread": row.thread_id,
+                    "now": now,
+                    "new_error": error,
+                    "new_values": state.get("values"),
+                    "new_interrupts": {
                         task["id"]: task["interrupts"]
                         for task in state.get("tasks", [])
                         if task.get("interrupts")
                     },
-                )
+                },
             )
             settled = await settle_status(conn, row.thread_id, error=error, state=state, known=True)
             await notify_run(conn, run_id)

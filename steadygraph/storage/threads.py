@@ -5,6 +5,7 @@ Rows come back as the JSON-ready dicts LangGraph Server returns.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,7 @@ from steadygraph.storage.checkpoint_states import CheckpointStates, retarget
 from steadygraph.storage.json_filter import contains_clause
 from steadygraph.storage.schema import run_events, runs, thread_checkpoints, threads
 from steadygraph.storage.timestamps import iso, utcnow
+from steadygraph.storage.upsert import upsert
 
 ACTIVE_RUN_STATUSES = ("pending", "running")
 
@@ -82,13 +84,27 @@ def thread_view(row: Row[*TupleAny]) -> dict[str, Any]:
 
 
 async def get_in(conn: AsyncConnection, thread_id: str) -> dict[str, Any] | None:
-    query = select(*THREAD_VIEW_COLUMNS).where(threads.c.thread_id == thread_id)
-    row = (await conn.execute(query)).first()
+    row = (await conn.execute(_GET_THREAD, {"thread_id": thread_id})).first()
     return thread_view(row) if row else None
 
 
-def active_run_exists(thread_id: str) -> Exists:
+def active_run_exists(thread_id: str | ColumnElement[str]) -> Exists:
     return exists().where(runs.c.thread_id == thread_id, runs.c.status.in_(ACTIVE_RUN_STATUSES))
+
+
+_THREAD_ID = bindparam("thread_id", type_=String)
+_GET_THREAD = select(*THREAD_VIEW_COLUMNS).where(threads.c.thread_id == _THREAD_ID)
+# What settle_status reads: whether a run is active and a state update in
+# flight, and (unless the caller just wrote them) the error and next nodes.
+_SETTLE_KNOWN = select(
+    active_run_exists(_THREAD_ID).label("active"), threads.c.state_updates_in_flight
+).where(threads.c.thread_id == _THREAD_ID)
+_SETTLE = _SETTLE_KNOWN.add_columns(threads.c.error, threads.c.state["next"].label("next"))
+_SET_STATUS = (
+    update(threads)
+    .where(threads.c.thread_id == bindparam("of_thread", type_=String))
+    .values(status=bindparam("new_status", type_=String))
+)
 
 
 @dataclass(frozen=True)
@@ -116,10 +132,8 @@ async def settle_status(
     row lock (PostgreSQL) or the write lock (SQLite), so this statement's
     snapshot sees every run created before, and creates after wait for commit.
     """
-    columns = [active_run_exists(thread_id).label("active"), threads.c.state_updates_in_flight]
-    if not known:
-        columns += [threads.c.error, threads.c.state["next"].label("next")]
-    thread = (await conn.execute(select(*columns).where(threads.c.thread_id == thread_id))).first()
+    query = _SETTLE_KNOWN if known else _SETTLE
+    thread = (await conn.execute(query, {"thread_id": thread_id})).first()
     if thread is None:
         return None
     if not known:
@@ -132,9 +146,7 @@ async def settle_status(
         status = "interrupted"
     else:
         status = "idle"
-    await conn.execute(
-        update(threads).where(threads.c.thread_id == thread_id).values(status=status)
-    )
+    await conn.execute(_SET_STATUS, {"of_thread": thread_id, "new_status": status})
     return Settled(status, waiters=bool(thread.active or thread.state_updates_in_flight))
 
 
@@ -173,6 +185,17 @@ def _save_head_statement() -> Any:
 
 
 _SAVE_HEAD = _save_head_statement()
+
+
+@functools.cache
+def _insert_thread_statement(dialect_name: str) -> Any:
+    """A new thread's row, returned as its view; nothing where the id is taken
+    (the caller then reads that thread). Built once per backend."""
+    return (
+        upsert(dialect_name, threads)
+        .on_conflict_do_nothing(index_elements=[threads.c.thread_id])
+        .returning(*THREAD_VIEW_COLUMNS)
+    )
 
 
 class ThreadRepository:
@@ -290,31 +313,35 @@ class ThreadRepository:
         """A new idle thread; a taken id raises ThreadExistsError, or with
         if_exists="do_nothing" returns the existing thread, unchanged."""
         now = utcnow()
+        ttl_columns = {"ttl_strategy": None, "ttl_minutes": None, "expires_at": None}
+        ttl_columns.update(_ttl_columns(ttl, now))
         async with self.engine.begin() as conn:
-            existing = await get_in(conn, thread_id)
-            if existing is not None:
-                if if_exists == "do_nothing":
-                    return existing
-                raise ThreadExistsError(thread_id)
-            await conn.execute(
-                insert(threads).values(
-                    thread_id=thread_id,
-                    created_at=now,
-                    updated_at=now,
-                    state_updated_at=now,
-                    metadata=dict(metadata),
-                    status="idle",
-                    config={},
-                    values=None,
-                    interrupts=None,
-                    error=None,
-                    state=None,
-                    **_ttl_columns(ttl, now),
+            created = (
+                await conn.execute(
+                    _insert_thread_statement(conn.dialect.name),
+                    {
+                        "thread_id": thread_id,
+                        "created_at": now,
+                        "updated_at": now,
+                        "state_updated_at": now,
+                        "metadata": dict(metadata),
+                        "status": "idle",
+                        "config": {},
+                        "values": None,
+                        "interrupts": None,
+                        "error": None,
+                        "state": None,
+                        **ttl_columns,
+                    },
                 )
-            )
-            created = await get_in(conn, thread_id)
-        assert created is not None
-        return created
+            ).first()
+            if created is not None:
+                return thread_view(created)
+            existing = await get_in(conn, thread_id)
+        # (None: it existed at the insert, and was deleted since.)
+        if existing is not None and if_exists == "do_nothing":
+            return existing
+        raise ThreadExistsError(thread_id)
 
     async def update(
         self,
