@@ -150,13 +150,18 @@ async def _stopped_on_request(storage: Storage, run_id: str) -> AsyncIterator[No
 
     async def watch() -> None:
         nonlocal requested, reading
-        async with storage.watch_run(run_id) as changes:
+        async with storage.watch_cancel(run_id) as changes:
             # Waits before it first reads: most steps end sooner, and then
-            # cost no query. A cancel asked before the step began is read at
-            # the first wake (a poll, or PostgreSQL's safety timeout; on
-            # PostgreSQL each batch of the step's own stream events wakes it too).
+            # cost no query. On PostgreSQL only a cancel asked of the run
+            # wakes it; one asked before the watch began is read at the first
+            # wake, after at most a poll's time on either backend.
+            first = True
             while not over.is_set():
-                await changes.wait(_CANCEL_POLL_S)
+                if first:
+                    await changes.wait(_CANCEL_POLL_S, live_s=_CANCEL_POLL_S)
+                    first = False
+                else:
+                    await changes.wait(_CANCEL_POLL_S)
                 if over.is_set():
                     return
                 reading = True

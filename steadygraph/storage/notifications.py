@@ -25,16 +25,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 log = logging.getLogger(__name__)
 
 CHANNEL = "steadygraph_run"
+# Cancels asked of running runs only: what a local step's watch listens to,
+# so the stream events its own run writes do not wake it (and make it read).
+CANCEL_CHANNEL = "steadygraph_run_cancel"
 # How long a waiter sleeps while notifications are live: only a lost
 # notification (a dropped listening connection) makes it matter.
 _LIVE_TIMEOUT_S = 2.0
 _RECONNECT_S = 1.0
 
 
-async def notify_run(conn: AsyncConnection, run_id: str) -> None:
-    """Within the caller's transaction: wake the API's waiters of this run at commit."""
+async def notify_run(conn: AsyncConnection, run_id: str, *, cancel: bool = False) -> None:
+    """Within the caller's transaction: wake the API's waiters of this run at
+    commit (with `cancel`, also the watch of the step the run is in)."""
     if conn.dialect.name == "postgresql":
-        await conn.execute(select(func.pg_notify(CHANNEL, run_id)))
+        notify = [func.pg_notify(CHANNEL, run_id)]
+        if cancel:
+            notify.append(func.pg_notify(CANCEL_CHANNEL, run_id))
+        await conn.execute(select(*notify))
 
 
 class RunWatch:
@@ -52,19 +59,22 @@ class RunWatch:
         """Whether a change wakes this waiter at once (PostgreSQL, listener up)."""
         return self._hub.live
 
-    async def wait(self, poll_s: float) -> None:
+    async def wait(self, poll_s: float, *, live_s: float = _LIVE_TIMEOUT_S) -> None:
         """Until the run changes; at most `poll_s` while notifications are not
-        live (SQLite, or the listener reconnecting), else a safety timeout."""
-        timeout = _LIVE_TIMEOUT_S if self.live else poll_s
+        live (SQLite, or the listener reconnecting), else at most `live_s` (a
+        safety timeout)."""
+        timeout = live_s if self.live else poll_s
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
         self._changed.clear()
 
 
 class RunChanges:
-    """The process's LISTEN connection and the waiters it wakes, by run id."""
+    """The process's LISTEN connection to one channel and the waiters it
+    wakes, by run id."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, channel: str = CHANNEL) -> None:
+        self._channel = channel
         self._dsn: str | None = None
         if engine.url.get_backend_name() == "postgresql":
             self._dsn = engine.url.set(drivername="postgresql").render_as_string(
@@ -111,7 +121,7 @@ class RunChanges:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
+                    await conn.execute(f"LISTEN {self._channel}")
                     self._listening.set()
                     self._wake(None)
                     async for notification in conn.notifies():

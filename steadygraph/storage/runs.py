@@ -359,7 +359,7 @@ class RunRepository:
                 .values(cancel_requested=action)
             )
             if changed.rowcount:
-                await notify_run(conn, run_id)
+                await notify_run(conn, run_id, cancel=True)
 
     async def cancel_requested(self, run_id: str) -> str | None:
         async with self.engine.connect() as conn:

@@ -28,8 +28,8 @@ class SlowCancelReads:
         self.finished = 0
         self.cancelled = 0
 
-    def watch_run(self, run_id: str) -> Any:
-        return self.storage.watch_run(run_id)
+    def watch_cancel(self, run_id: str) -> Any:
+        return self.storage.watch_cancel(run_id)
 
     async def cancel_requested(self, run_id: str) -> str | None:
         try:
@@ -70,12 +70,54 @@ async def test_a_read_in_flight_when_the_step_ends_is_let_finish(storage: Storag
 
     async def step() -> None:
         async with _stopped_on_request(store, run_id):  # type: ignore[arg-type]
-            # Wakes the watcher on PostgreSQL (a notification); SQLite's poll does at 0.25 s.
-            await storage.append_events(run_id, [("values", b"{}")])
+            # The watcher's first wake (0.25 s, either backend) starts a read
+            # that is still in flight when the step ends.
             await asyncio.sleep(0.3)
 
     await _local_step().run(step)
     assert (store.finished, store.cancelled) == (1, 0)
+
+
+async def test_the_runs_own_stream_does_not_make_the_watch_read(storage: Storage) -> None:
+    """Each batch of stream events notifies the run's waiters (PostgreSQL); the
+    step's cancel watch listens only to cancels, so a step that streams costs
+    no read per batch: one at its first wake, then one per safety timeout."""
+    run_id = await _pending_run(storage)
+    store = SlowCancelReads(storage)
+
+    async def step() -> None:
+        async with _stopped_on_request(store, run_id):  # type: ignore[arg-type]
+            for _ in range(10):
+                await storage.append_events(run_id, [("values", b"{}")])
+                await asyncio.sleep(0.1)
+
+    await _local_step().run(step)
+    if storage.engine.dialect.name == "postgresql":
+        assert store.finished + store.cancelled == 1
+    else:  # SQLite cannot notify: the watch polls every 0.25 s
+        assert 2 <= store.finished + store.cancelled <= 4
+
+
+async def test_a_cancel_asked_while_the_step_runs_stops_it(storage: Storage) -> None:
+    run_id = await _pending_run(storage)
+    assert await storage.mark_run_running(run_id) is not None
+    asked_at = 0.0
+
+    async def ask() -> None:
+        nonlocal asked_at
+        await asyncio.sleep(1.0)  # past the watch's first wake
+        asked_at = asyncio.get_running_loop().time()
+        await storage.request_cancel(run_id, "interrupt")
+
+    async def step() -> None:
+        async with _stopped_on_request(storage, run_id):
+            await asyncio.gather(ask(), asyncio.sleep(10))
+
+    with pytest.raises(ApplicationError) as stopped:
+        await asyncio.wait_for(_local_step().run(step), 8)
+    assert stopped.value.type == STEP_CANCEL_REQUESTED
+    # PostgreSQL's notification wakes the watch at once; SQLite's poll within 0.25 s.
+    assert asyncio.get_running_loop().time() - asked_at < 1.0
 
 
 async def test_a_cancel_asked_of_the_run_stops_the_step(storage: Storage) -> None:
@@ -85,7 +127,6 @@ async def test_a_cancel_asked_of_the_run_stops_the_step(storage: Storage) -> Non
 
     async def step() -> None:
         async with _stopped_on_request(storage, run_id):
-            await storage.append_events(run_id, [("values", b"{}")])
             await asyncio.sleep(10)
 
     with pytest.raises(ApplicationError) as stopped:
