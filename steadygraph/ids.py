@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from uuid6 import uuid7
@@ -11,6 +12,7 @@ from uuid6 import uuid7
 _GRAPH_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 
 
+@functools.lru_cache(maxsize=1024)  # a handful of graphs, asked about on every run
 def system_assistant_id(graph_id: str) -> str:
     return str(uuid.uuid5(_GRAPH_NAMESPACE, graph_id))
 
