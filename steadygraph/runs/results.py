@@ -62,9 +62,12 @@ async def _until_either(workflow_end: asyncio.Task[bool], changes: RunWatch) -> 
         changed.cancel()
 
 
-async def wait_for_end(ctx: Services, run_id: str) -> dict[str, Any] | None:
+async def wait_for_end(
+    ctx: Services, run_id: str, *, known: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """Block until the run is no longer pending or running; the run, or None if
-    it was erased (rollback).
+    it was erased (rollback). `known`: the run as the caller just read it
+    (its first read is then spared).
 
     Storage is the source of truth, read again whenever the run may have
     ended: on PostgreSQL when a notification says it changed; else, while
@@ -78,7 +81,8 @@ async def wait_for_end(ctx: Services, run_id: str) -> dict[str, Any] | None:
         try:
             delay = _POLL_START_S
             while True:
-                run = await ctx.storage.get_run(run_id)
+                run = known if known is not None else await ctx.storage.get_run(run_id)
+                known = None
                 if run is None or run["status"] not in ACTIVE_RUN_STATUSES:
                     return run
                 kwargs = RunKwargs.of(run)

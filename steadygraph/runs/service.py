@@ -33,7 +33,7 @@ async def submit_and_wait(
         run = await submit_stateless_run(ctx, body)
     else:
         run = await submit_run(ctx, thread_id, body)
-    await wait_for_end(ctx, run["run_id"])
+    await wait_for_end(ctx, run["run_id"], known=run)
     return run, await final_values(ctx, run)
 
 
@@ -75,7 +75,7 @@ async def list_runs(
 async def join_run(ctx: Services, thread_id: str, run_id: str) -> Any:
     """The run's output, once it ended."""
     run = await get_run(ctx, thread_id, run_id)
-    await wait_for_end(ctx, run["run_id"])
+    await wait_for_end(ctx, run["run_id"], known=run)
     return await final_values(ctx, run)
 
 
