@@ -13,11 +13,13 @@ from langgraph.store.base import BaseStore
 from steadygraph.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # `async def` though nothing is awaited: FastAPI runs a plain `def`
+    # dependency in a worker thread, a thread hop on every request.
     return request.app.state.context
 
 
-def get_store(request: Request) -> BaseStore:
+async def get_store(request: Request) -> BaseStore:
     return request.app.state.store
 
 
