@@ -155,13 +155,10 @@ async def _stopped_on_request(storage: Storage, run_id: str) -> AsyncIterator[No
             # cost no query. On PostgreSQL only a cancel asked of the run
             # wakes it; one asked before the watch began is read at the first
             # wake, after at most a poll's time on either backend.
-            first = True
+            live_s: float | None = _CANCEL_POLL_S  # the first wake, as on SQLite
             while not over.is_set():
-                if first:
-                    await changes.wait(_CANCEL_POLL_S, live_s=_CANCEL_POLL_S)
-                    first = False
-                else:
-                    await changes.wait(_CANCEL_POLL_S)
+                await changes.wait(_CANCEL_POLL_S, live_s=live_s)
+                live_s = None  # then: a cancel's notification, or the safety timeout
                 if over.is_set():
                     return
                 reading = True

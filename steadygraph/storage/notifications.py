@@ -59,11 +59,14 @@ class RunWatch:
         """Whether a change wakes this waiter at once (PostgreSQL, listener up)."""
         return self._hub.live
 
-    async def wait(self, poll_s: float, *, live_s: float = _LIVE_TIMEOUT_S) -> None:
+    async def wait(self, poll_s: float, *, live_s: float | None = None) -> None:
         """Until the run changes; at most `poll_s` while notifications are not
-        live (SQLite, or the listener reconnecting), else at most `live_s` (a
-        safety timeout)."""
-        timeout = live_s if self.live else poll_s
+        live (SQLite, or the listener reconnecting), else at most `live_s`
+        (None: a safety timeout)."""
+        if not self.live:
+            timeout = poll_s
+        else:
+            timeout = _LIVE_TIMEOUT_S if live_s is None else live_s
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
         self._changed.clear()
