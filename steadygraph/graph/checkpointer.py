@@ -84,22 +84,24 @@ async def delete_run_checkpoints(saver: BaseCheckpointSaver, thread_id: str, run
     implement it, so this goes to their tables directly, by the `run_id` every
     checkpoint's metadata carries.
     """
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from steadygraph.graph.sqlite_saver import OneHopSqliteSaver
 
-    if isinstance(saver, AsyncSqliteSaver):
-        async with saver.lock:
-            await saver.conn.execute(
-                "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id IN ("
-                " SELECT checkpoint_id FROM checkpoints WHERE thread_id = ?"
-                " AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?)",
-                (thread_id, thread_id, run_id),
-            )
-            await saver.conn.execute(
-                "DELETE FROM checkpoints WHERE thread_id = ?"
-                " AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
-                (thread_id, run_id),
-            )
-            await saver.conn.commit()
+    if isinstance(saver, OneHopSqliteSaver):
+        await saver.atransaction(
+            [
+                (
+                    "DELETE FROM writes WHERE thread_id = ? AND checkpoint_id IN ("
+                    " SELECT checkpoint_id FROM checkpoints WHERE thread_id = ?"
+                    " AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?)",
+                    (thread_id, thread_id, run_id),
+                ),
+                (
+                    "DELETE FROM checkpoints WHERE thread_id = ?"
+                    " AND json_extract(CAST(metadata AS TEXT), '$.run_id') = ?",
+                    (thread_id, run_id),
+                ),
+            ]
+        )
         return
 
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -126,24 +128,26 @@ async def copy_thread_checkpoints(
     """Copy a thread's checkpoints and pending writes to a new thread id
     (threads.copy keeps history). Neither the SQLite nor the Postgres saver
     implements `acopy_thread`, hence the direct copy within their tables."""
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from steadygraph.graph.sqlite_saver import OneHopSqliteSaver
 
-    if isinstance(saver, AsyncSqliteSaver):
-        async with saver.lock:
-            await saver.conn.execute(
-                "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id,"
-                " parent_checkpoint_id, type, checkpoint, metadata)"
-                " SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint,"
-                " metadata FROM checkpoints WHERE thread_id = ?",
-                (target_id, source_id),
-            )
-            await saver.conn.execute(
-                "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
-                " channel, type, value) SELECT ?, checkpoint_ns, checkpoint_id, task_id, idx,"
-                " channel, type, value FROM writes WHERE thread_id = ?",
-                (target_id, source_id),
-            )
-            await saver.conn.commit()
+    if isinstance(saver, OneHopSqliteSaver):
+        await saver.atransaction(
+            [
+                (
+                    "INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id,"
+                    " parent_checkpoint_id, type, checkpoint, metadata)"
+                    " SELECT ?, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type,"
+                    " checkpoint, metadata FROM checkpoints WHERE thread_id = ?",
+                    (target_id, source_id),
+                ),
+                (
+                    "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx,"
+                    " channel, type, value) SELECT ?, checkpoint_ns, checkpoint_id, task_id, idx,"
+                    " channel, type, value FROM writes WHERE thread_id = ?",
+                    (target_id, source_id),
+                ),
+            ]
+        )
         return
 
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -176,17 +180,19 @@ async def copy_thread_checkpoints(
 
 async def prune_to_latest(saver: BaseCheckpointSaver, thread_id: str) -> None:
     """Keep only a thread's newest checkpoint (TTL / prune strategy "keep_latest")."""
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from steadygraph.graph.sqlite_saver import OneHopSqliteSaver
 
-    if isinstance(saver, AsyncSqliteSaver):
-        async with saver.lock:
-            for table in ("writes", "checkpoints"):
-                await saver.conn.execute(
+    if isinstance(saver, OneHopSqliteSaver):
+        await saver.atransaction(
+            [
+                (
                     f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id <"
                     " (SELECT max(checkpoint_id) FROM checkpoints WHERE thread_id = ?"
                     " AND checkpoint_ns = '')",
                     (thread_id, thread_id),
                 )
-            await saver.conn.commit()
+                for table in ("writes", "checkpoints")
+            ]
+        )
         return
     await saver.aprune([thread_id], strategy="keep_latest")

@@ -30,6 +30,9 @@ T = TypeVar("T")
 
 class OneHopSqliteSaver(AsyncSqliteSaver):
     _sync: SqliteSaver | None = None
+    # Read by `LoopBoundCheckpointer`: these calls need not run on the loop
+    # that opened the saver.
+    calls_from_any_loop = True
 
     async def setup(self) -> None:
         await super().setup()
@@ -41,13 +44,33 @@ class OneHopSqliteSaver(AsyncSqliteSaver):
             self._sync = sync
 
     async def _on_connection_thread(self, call: Callable[[SqliteSaver], T]) -> T:
-        await self.setup()
+        if self._sync is None:
+            await self.setup()
         sync = self._sync
         assert sync is not None
-        async with self.lock:
-            # aiosqlite's `_execute` runs a callable on the connection's
-            # thread, as each of its own methods does.
-            return await self.conn._execute(call, sync)
+        # aiosqlite's `_execute` runs a callable on the connection's thread, as
+        # each of its own methods does; no `self.lock` (an asyncio lock binds
+        # to one loop): see the module's docstring.
+        return await self.conn._execute(call, sync)
+
+    async def atransaction(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+        """Run `statements` and commit them together, in one call."""
+
+        def run(sync: SqliteSaver) -> None:
+            # Not `sync.cursor()`: it commits even when a statement failed.
+            with sync.lock:
+                try:
+                    for sql, params in statements:
+                        sync.conn.execute(sql, params)
+                except BaseException:
+                    sync.conn.rollback()
+                    raise
+                sync.conn.commit()
+
+        await self._on_connection_thread(run)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await self._on_connection_thread(lambda sync: sync.delete_thread(thread_id))
 
     async def ahead_id(self, thread_id: str, sql: str) -> str | None:
         """The first column of `sql`'s first row for `thread_id` (the newest

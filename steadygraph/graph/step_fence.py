@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import threading
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
@@ -67,6 +68,10 @@ def is_fenced(config: RunnableConfig) -> bool:
 class StepFence:
     """Writes a step's checkpoint while the thread is held (`_held`), only if
     its parent is still the thread's newest checkpoint."""
+
+    # Whether `put` may be awaited from any event loop, not only the one the
+    # saver was opened on (see `LoopBoundCheckpointer`).
+    calls_from_any_loop = False
 
     async def put(
         self,
@@ -120,13 +125,16 @@ class PostgresStepFence(StepFence):
 
 class SqliteStepFence(StepFence):
     """SQLite's writers are the worker processes of one machine: a per-thread
-    byte-range lock in a file next to the database (and an asyncio lock, as a
-    process does not exclude itself from its own byte-range locks)."""
+    byte-range lock in a file next to the database (and a lock within the
+    process, as a process does not exclude itself from its own byte-range
+    locks: a thread lock, as writers may be on different event loops)."""
+
+    calls_from_any_loop = True
 
     def __init__(self, lock_path: Path) -> None:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        self._in_process: dict[int, asyncio.Lock] = {}
+        self._in_process: dict[int, threading.Lock] = {}
 
     def close(self) -> None:
         os.close(self._fd)
@@ -136,9 +144,14 @@ class SqliteStepFence(StepFence):
         self, saver: BaseCheckpointSaver, thread_id: str
     ) -> AsyncIterator[tuple[str | None, BaseCheckpointSaver]]:
         slot = zlib.crc32(thread_id.encode()) % _SQLITE_SLOTS
-        async with self._in_process.setdefault(slot, asyncio.Lock()):
-            # Polled, not blocking in a thread: a cancelled waiter leaves no
-            # lock behind.
+        in_process = self._in_process.setdefault(slot, threading.Lock())
+        # Both locks polled, never waited for in a thread: a cancelled waiter
+        # leaves no lock behind.
+        while True:
+            if in_process.acquire(blocking=False):
+                break
+            await asyncio.sleep(_SQLITE_LOCK_POLL_S)
+        try:
             while True:
                 try:
                     fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, slot)
@@ -149,6 +162,8 @@ class SqliteStepFence(StepFence):
                 yield await head_checkpoint_id(saver, thread_id), saver
             finally:
                 fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, slot)
+        finally:
+            in_process.release()
 
 
 @contextlib.asynccontextmanager
