@@ -3,10 +3,13 @@ AsyncSqliteSaver does, on the same file, and each call is one aiosqlite call."""
 
 from __future__ import annotations
 
+import asyncio
 import operator
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
+import pytest
 from harness import aiosqlite_calls
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import END, START, StateGraph
@@ -76,3 +79,52 @@ async def test_each_call_is_one_call_on_the_connection_thread(tmp_path: Path) ->
             assert len(calls) == 1
             assert len([t async for t in saver.alist(config, limit=5)]) == 3
             assert len(calls) == 2
+
+
+async def test_a_graph_on_another_loop_checkpoints_without_the_savers_loop(
+    tmp_path: Path,
+) -> None:
+    """The graph's loop calls the saver itself (`calls_from_any_loop`): the
+    loop that opened it may be busy or, as here, not running at all."""
+    from steadygraph.activities.graph_loop import GraphLoop, LoopBoundCheckpointer
+
+    config: Any = {"configurable": {"thread_id": "t"}}
+    idle = asyncio.new_event_loop()  # never runs: a call handed to it would never end
+    try:
+        async with OneHopSqliteSaver.from_conn_string(str(tmp_path / "c.sqlite")) as saver:
+            await saver.setup()
+            bound = LoopBoundCheckpointer(saver, idle)
+            assert bound.direct
+            graph = _graph().compile(checkpointer=bound)
+            await asyncio.wait_for(GraphLoop().run(graph.ainvoke({"log": []}, config)), 10)
+            head = await saver.aget_tuple(config)
+            assert head is not None and head.checkpoint["channel_values"]["log"] == ["first"]
+            # LangGraph's own saver, whose calls hold a lock bound to one loop,
+            # is still called on the loop that opened it.
+            assert not LoopBoundCheckpointer(AsyncSqliteSaver(saver.conn), idle).direct
+    finally:
+        idle.close()
+
+
+async def test_statements_of_one_transaction_commit_together_or_not_at_all(
+    tmp_path: Path,
+) -> None:
+    config: Any = {"configurable": {"thread_id": "t"}}
+    async with OneHopSqliteSaver.from_conn_string(str(tmp_path / "c.sqlite")) as saver:
+        await _graph().compile(checkpointer=saver).ainvoke({"log": []}, config)
+        before = len([t async for t in saver.alist(config, limit=10)])
+        with pytest.raises(sqlite3.OperationalError):
+            await saver.atransaction(
+                [
+                    ("DELETE FROM checkpoints WHERE thread_id = ?", ("t",)),
+                    ("DELETE FROM no_such_table WHERE thread_id = ?", ("t",)),
+                ]
+            )
+        assert len([t async for t in saver.alist(config, limit=10)]) == before > 0
+        await saver.atransaction(
+            [
+                ("DELETE FROM writes WHERE thread_id = ?", ("t",)),
+                ("DELETE FROM checkpoints WHERE thread_id = ?", ("t",)),
+            ]
+        )
+        assert [t async for t in saver.alist(config, limit=10)] == []

@@ -150,3 +150,24 @@ async def test_two_attempts_of_a_step_run_by_langgraph_write_it_once(settings: S
         ]
         assert len(children) == 1
         assert head.checkpoint["channel_values"]["visited"] == ["first", "second"]
+
+
+async def test_attempts_on_two_event_loops_exclude_each_other(settings: Settings) -> None:
+    """A step's attempts may write from different loops of one worker (the
+    graph's, the activity's): still exactly one of them writes."""
+    graph_loop = GraphLoop()
+    root = {"configurable": {"thread_id": str(uuid.uuid4()), "checkpoint_ns": ""}}
+    async with open_checkpointer(settings) as saver, open_step_fence(settings) as fence:
+        bound = LoopBoundCheckpointer(saver, asyncio.get_running_loop(), fence)
+        head = await put(bound, root)
+        with fenced_steps():
+            for _ in range(10):
+                outcomes = await asyncio.gather(
+                    put(bound, head), graph_loop.run(put(bound, head)), return_exceptions=True
+                )
+                written = [o for o in outcomes if isinstance(o, dict)]
+                refused = [o for o in outcomes if isinstance(o, StaleStepError)]
+                assert (len(written), len(refused)) == (1, 1), outcomes
+                head = written[0]
+        latest = await saver.aget_tuple(root)
+        assert latest is not None and head_id(latest.config) == head_id(head)
