@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -125,3 +126,48 @@ def stream_response(
             "Location": f"{run_path}/stream",
         },
     )
+
+
+class _CutStreams(logging.Filter):
+    """Drops uvicorn's complaint about a response left incomplete, for the
+    streams `CutOnShutdown` leaves so on purpose (one line each)."""
+
+    pending = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _CutStreams.pending and record.getMessage().startswith(
+            "ASGI callable returned without completing response"
+        ):
+            _CutStreams.pending -= 1
+            return False
+        return True
+
+
+_cut_streams = _CutStreams()
+
+
+class CutOnShutdown(EventSourceResponse):
+    """An SSE response that, when the server shuts down, drops the connection
+    instead of ending the body. The SDK's thread streams (`threads.stream`)
+    read a complete response as the stream being over for good (the run's
+    output fails: "lifecycle stream ended before terminal event") and a dropped
+    connection as a cue to reconnect from the last event id, to this server's
+    successor or another replica."""
+
+    def __init__(self, content: AsyncIterator[Any], **options: Any) -> None:
+        self._shutdown = anyio.Event()
+        super().__init__(content, shutdown_event=self._shutdown, **options)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def send_unless_final(message: Any) -> None:
+            final = message["type"] == "http.response.body" and not message.get("more_body")
+            if final and self._shutdown.is_set():
+                # Never completed: uvicorn closes the connection mid-body.
+                _CutStreams.pending += 1
+                return
+            await send(message)
+
+        await super().__call__(scope, receive, send_unless_final)
+
+
+logging.getLogger("uvicorn.error").addFilter(_cut_streams)

@@ -25,6 +25,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from steadygraph.api.deps import Ctx
 from steadygraph.api.errors import require_uuid
 from steadygraph.api.metrics import counted_subscriber
+from steadygraph.api.sse import CutOnShutdown
 from steadygraph.errors import NotFound
 from steadygraph.graph.serde import dumps
 from steadygraph.ids import new_id, parse_uuid
@@ -100,7 +101,7 @@ async def thread_event_stream(ctx: Ctx, thread_id: str, request: Request) -> Any
                 data=dumps(event).decode(), event=event["method"], id=str(event["seq"])
             )
 
-    return EventSourceResponse(counted_subscriber("thread", events()), ping=_PING_S)
+    return CutOnShutdown(counted_subscriber("thread", events()), ping=_PING_S)
 
 
 @router.websocket("/stream/events")

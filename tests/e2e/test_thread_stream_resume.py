@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from harness import Deployment
 from langgraph_sdk import get_client
 
@@ -162,5 +163,30 @@ async def test_session_resumes_across_an_api_restart(
         assert {"step2", "step3"} <= {
             node for e in seen if e["method"] == "updates" for node in [e["params"]["data"]["node"]]
         }
+    finally:
+        deployment.stop()
+
+
+async def test_an_api_shutting_down_drops_thread_streams_for_the_sdk_to_reconnect(
+    temporal_server: EmbeddedTemporal, tmp_path: Path
+) -> None:
+    """A thread stream the API ends cleanly is over for the SDK (the run's
+    output fails); one whose connection drops is reconnected. So on SIGTERM
+    the API drops it, never ends it."""
+    deployment = Deployment(temporal_server.address, tmp_path / "deploy").start()
+    try:
+        thread = await get_client(url=deployment.url).threads.create()
+        url = f"{deployment.url}/threads/{thread['thread_id']}/stream/events"
+        async with (
+            httpx.AsyncClient(timeout=TIMEOUT) as http,
+            http.stream("POST", url, json={"channels": ["lifecycle"]}) as response,
+        ):
+            assert response.status_code == 200
+            assert deployment.api is not None
+            stop(deployment.api)
+            deployment.api = None
+            with pytest.raises(httpx.RemoteProtocolError):
+                async for _ in response.aiter_raw():
+                    pass
     finally:
         deployment.stop()
