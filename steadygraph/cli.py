@@ -139,9 +139,10 @@ def _serve_api(settings: Settings) -> None:
             log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
         )
     finally:
-        # On SIGTERM/SIGINT uvicorn stops accepting, ends the open event streams
-        # (sse-starlette), answers the requests in progress, then re-raises the
-        # signal (SystemExit/KeyboardInterrupt here).
+        # On SIGTERM/SIGINT uvicorn stops accepting, ends the open run streams
+        # and drops the thread streams (sse-starlette, api/sse.py), answers the
+        # requests in progress, then re-raises the signal
+        # (SystemExit/KeyboardInterrupt here).
         log.info("API stopped")
 
 
