@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from steadygraph.errors import Conflict, NotFound, ServiceError
 from steadygraph.storage.auth_filter import Filters, filter_clause
+from steadygraph.storage.engine import for_reads
 from steadygraph.storage.json_filter import contains_clause
 from steadygraph.storage.schema import assistant_versions, assistants, graph_info
 from steadygraph.storage.timestamps import iso, utcnow
@@ -63,6 +64,7 @@ _GET_ASSISTANT = select(assistants).where(
 class AssistantRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.reads = for_reads(engine)
 
     # ------------------------------------------------------------ row shapes
 
@@ -99,7 +101,7 @@ class AssistantRepository:
     # --------------------------------------------------------------- reads
 
     async def get(self, assistant_id: str) -> dict[str, Any] | None:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return await self._get(conn, assistant_id)
 
     async def _get(self, conn: AsyncConnection, assistant_id: str) -> dict[str, Any] | None:
@@ -160,7 +162,7 @@ class AssistantRepository:
             .limit(limit)
             .offset(offset)
         )
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [self._assistant(r) for r in rows]
 
@@ -178,7 +180,7 @@ class AssistantRepository:
             .select_from(assistants)
             .where(*self._filters(graph_id, metadata, name, graph_ids, auth_filters))
         )
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
     async def versions(
@@ -196,7 +198,7 @@ class AssistantRepository:
                 contains_clause(assistant_versions.c.metadata, metadata, self.engine.dialect.name)
             )
         query = query.order_by(assistant_versions.c.version.desc()).limit(limit).offset(offset)
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             exists = (
                 await conn.execute(
                     select(assistants.c.assistant_id).where(
@@ -457,5 +459,5 @@ class AssistantRepository:
         query = select(graph_info.c.kind, graph_info.c.key, graph_info.c.data).where(
             graph_info.c.graph_id == graph_id, graph_info.c.kind.in_(list(kinds))
         )
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return {(r.kind, r.key): r.data for r in (await conn.execute(query)).all()}

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from steadygraph.storage.engine import for_reads
 from steadygraph.storage.json_filter import contains
 from steadygraph.storage.schema import thread_checkpoints
 from steadygraph.storage.upsert import upsert
@@ -39,6 +40,7 @@ def _record_statement(dialect_name: str) -> Any:
 class CheckpointStates:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.reads = for_reads(engine)
 
     async def record_in(
         self, conn: AsyncConnection, thread_id: str, states: Sequence[Mapping[str, Any]]
@@ -64,7 +66,7 @@ class CheckpointStates:
         )
 
     async def get(self, thread_id: str, checkpoint_id: str) -> dict[str, Any] | None:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return (
                 await conn.execute(
                     select(thread_checkpoints.c.state).where(
@@ -89,7 +91,7 @@ class CheckpointStates:
         if before:
             query = query.where(thread_checkpoints.c.checkpoint_id < before)
         query = query.order_by(thread_checkpoints.c.checkpoint_id.desc())
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             if not metadata:
                 rows = (await conn.execute(query.limit(limit))).all()
                 return [r.state for r in rows]
@@ -104,7 +106,7 @@ class CheckpointStates:
             return found
 
     async def latest_id(self, thread_id: str) -> str | None:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return (
                 await conn.execute(
                     select(func.max(thread_checkpoints.c.checkpoint_id)).where(

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from steadygraph.storage.engine import for_reads
 from steadygraph.storage.notifications import notify_run
 from steadygraph.storage.schema import run_events
 from steadygraph.storage.timestamps import utcnow
@@ -49,6 +50,7 @@ _APPEND = insert(run_events).from_select(
 class RunEventRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.reads = for_reads(engine)
 
     async def append(self, run_id: str, events: list[tuple[str, bytes]]) -> None:
         """Append to a run's stream; events are numbered 1, 2, ... in order."""
@@ -67,5 +69,5 @@ class RunEventRepository:
             .order_by(run_events.c.seq)
             .limit(limit)
         )
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return [(r.seq, r.event, r.data) for r in (await conn.execute(query)).all()]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from steadygraph.errors import Conflict
 from steadygraph.storage import run_events as events
+from steadygraph.storage.engine import for_reads
 from steadygraph.storage.notifications import notify_run
 from steadygraph.storage.schema import run_events, runs, threads
 from steadygraph.storage.threads import (
@@ -143,18 +144,19 @@ _THREAD_AFTER_RUN = (
 class RunRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.reads = for_reads(engine)
 
     # --------------------------------------------------------------- reads
 
     async def get(self, run_id: str, thread_id: str | None = None) -> dict[str, Any] | None:
         query = _GET_RUN if thread_id is None else _GET_THREAD_RUN
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             row = (await conn.execute(query, {"run_id": run_id, "thread_id": thread_id})).first()
         return run_view(row) if row else None
 
     async def get_times(self, run_id: str) -> tuple[str | None, str | None]:
         """When the run started and ended (webhook payloads carry both)."""
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             row = (
                 await conn.execute(
                     select(runs.c.started_at, runs.c.ended_at).where(runs.c.run_id == run_id)
@@ -166,7 +168,7 @@ class RunRepository:
         """What a finished run returns is made of, in one read: its error, and
         the values and interrupts of the thread's stored state (not the rest
         of that state)."""
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             row = (await conn.execute(_OUTCOME, {"run_id": run_id, "thread_id": thread_id})).first()
         if row is None:  # the thread is gone
             return RunOutcome(await self.get_error(run_id), {}, [])
@@ -174,7 +176,7 @@ class RunRepository:
         return RunOutcome(row.error, values, row.interrupts or [])
 
     async def get_error(self, run_id: str) -> dict[str, Any] | None:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return (
                 await conn.execute(select(runs.c.error).where(runs.c.run_id == run_id))
             ).scalar_one_or_none()
@@ -192,12 +194,12 @@ class RunRepository:
         if status:
             query = query.where(runs.c.status == status)
         query = query.order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             rows = (await conn.execute(query.limit(limit).offset(offset))).all()
         return [run_view(r) for r in rows]
 
     async def with_status(self, statuses: list[str]) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             rows = (
                 await conn.execute(
                     select(runs).where(runs.c.status.in_(statuses)).order_by(runs.c.created_at)
@@ -208,7 +210,7 @@ class RunRepository:
     async def active_direct(self, thread_id: str) -> list[tuple[str, str, str]]:
         """(run id, status, created_at) of a thread's pending and running runs
         that were started without its thread's workflow, oldest first."""
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             rows = await conn.execute(
                 select(runs.c.run_id, runs.c.status, runs.c.created_at)
                 .where(
@@ -225,12 +227,12 @@ class RunRepository:
         query = select(
             or_(active_run_exists(thread_id), threads.c.state_updates_in_flight > 0)
         ).where(threads.c.thread_id == thread_id)
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return bool((await conn.execute(query)).scalar())
 
     async def active_ids(self, thread_id: str) -> list[str]:
         """Ids of a thread's pending and running runs, oldest first."""
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return list(
                 (
                     await conn.execute(
@@ -254,7 +256,7 @@ class RunRepository:
         query = select(
             runs.c.status, func.count(), func.sum(elapsed), func.count(elapsed)
         ).group_by(runs.c.status)
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             rows = (await conn.execute(query)).all()
         return {
             status: (count, float(seconds or 0), timed) for status, count, seconds, timed in rows
@@ -362,7 +364,7 @@ class RunRepository:
                 await notify_run(conn, run_id, cancel=True)
 
     async def cancel_requested(self, run_id: str) -> str | None:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             query = select(runs.c.cancel_requested).where(runs.c.run_id == run_id)
             return (await conn.execute(query)).scalar_one_or_none()
 

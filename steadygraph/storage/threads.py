@@ -32,6 +32,7 @@ from sqlalchemy.util.typing import TupleAny
 from steadygraph.errors import Conflict
 from steadygraph.storage.auth_filter import Filters, filter_clause
 from steadygraph.storage.checkpoint_states import CheckpointStates, retarget
+from steadygraph.storage.engine import for_reads
 from steadygraph.storage.json_filter import contains_clause
 from steadygraph.storage.schema import run_events, runs, thread_checkpoints, threads
 from steadygraph.storage.timestamps import iso, utcnow
@@ -201,12 +202,13 @@ def _insert_thread_statement(dialect_name: str) -> Any:
 class ThreadRepository:
     def __init__(self, engine: AsyncEngine, checkpoints: CheckpointStates) -> None:
         self.engine = engine
+        self.reads = for_reads(engine)
         self.checkpoints = checkpoints
 
     # --------------------------------------------------------------- reads
 
     async def get(self, thread_id: str) -> dict[str, Any] | None:
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return await get_in(conn, thread_id)
 
     def _filters(
@@ -257,7 +259,7 @@ class ThreadRepository:
             .limit(limit)
             .offset(offset)
         )
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return [thread_view(r) for r in (await conn.execute(query)).all()]
 
     async def count(
@@ -272,7 +274,7 @@ class ThreadRepository:
             metadata=metadata, values=values, status=status, ids=None, auth_filters=auth_filters
         )
         query = select(func.count()).select_from(threads).where(*where)
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
     async def expired(self, limit: int = 100) -> list[tuple[str, str]]:
@@ -282,13 +284,13 @@ class ThreadRepository:
             .where(threads.c.expires_at.is_not(None), threads.c.expires_at <= utcnow())
             .limit(limit)
         )
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             return [(r.thread_id, r.ttl_strategy or "delete") for r in (await conn.execute(query))]
 
     async def get_state(self, thread_id: str, *, subgraphs: bool = False) -> dict[str, Any] | None:
         """The ThreadState JSON the worker stored last, or None if no run wrote one;
         with `subgraphs`, the states of subgraphs it stopped in are included."""
-        async with self.engine.connect() as conn:
+        async with self.reads.connect() as conn:
             row = (
                 await conn.execute(
                     select(threads.c.state, threads.c.state_subgraphs).where(
