@@ -381,23 +381,48 @@ class RunActivities:
         return self._bound
 
     async def _save_state(
-        self, graph: Any, config: dict[str, Any], thread_id: str, *, since: str | None
+        self,
+        graph: Any,
+        config: dict[str, Any],
+        thread_id: str,
+        *,
+        since: str | None,
+        streamed: tuple[str, list[tuple[str, bytes]]] | None = None,
     ) -> Any:
         """Store the thread's new head state, and a state per checkpoint written
-        after `since` (for get_history); returns the head StateSnapshot."""
-        snapshots = await new_snapshots(graph, config, since=since)
-        # The newest new checkpoint is the head; no new one: ask for the head.
-        head = snapshots[0] if snapshots else await graph.aget_state(config)
-        states = [snapshot_payload(s) for s in snapshots]
-        with_subgraphs = None
-        if any(isinstance(task.state, dict) for task in head.tasks):
-            # Stopped inside a subgraph: keep its state too, for
-            # get_state(subgraphs=True). Rare, so only then is it computed.
-            with_subgraphs = snapshot_payload(await graph.aget_state(config, subgraphs=True))
-        await self.storage.save_thread_states(
-            thread_id, states[0] if states else snapshot_payload(head), states, with_subgraphs
-        )
+        after `since` (for get_history), with the step's last stream events
+        (`streamed`: run id, events) in the same transaction; returns the head
+        StateSnapshot."""
+        try:
+            snapshots = await new_snapshots(graph, config, since=since)
+            # The newest new checkpoint is the head; no new one: ask for the head.
+            head = snapshots[0] if snapshots else await graph.aget_state(config)
+            states = [snapshot_payload(s) for s in snapshots]
+            with_subgraphs = None
+            if any(isinstance(task.state, dict) for task in head.tasks):
+                # Stopped inside a subgraph: keep its state too, for
+                # get_state(subgraphs=True). Rare, so only then is it computed.
+                with_subgraphs = snapshot_payload(await graph.aget_state(config, subgraphs=True))
+            await self.storage.save_thread_states(
+                thread_id,
+                states[0] if states else snapshot_payload(head),
+                states,
+                with_subgraphs,
+                streamed=streamed,
+            )
+        except BaseException:
+            if streamed is not None and streamed[1]:
+                # The state could not be saved; what the step streamed is
+                # written anyway (a retry does not run its nodes again).
+                await asyncio.shield(self._write_events(*streamed))
+            raise
         return head
+
+    async def _write_events(self, run_id: str, events: list[tuple[str, bytes]]) -> None:
+        try:
+            await self.storage.append_events(run_id, events)
+        except Exception as exc:  # the save's own failure is the one raised
+            log.warning("run %s: %d stream events not written: %s", run_id, len(events), exc)
 
     async def _head(self, thread_id: str) -> Any:
         return await self.checkpointer.aget_tuple(
@@ -414,6 +439,7 @@ class RunActivities:
         *,
         drop_initial_values: bool,
         label: str,
+        rest: list[tuple[str, bytes]] | None = None,
         **interrupts: Any,
     ) -> list[str]:
         """One `astream` call, streamed to the run's event log; the nodes that ran.
@@ -433,7 +459,7 @@ class RunActivities:
             # One LangSmith trace per run, not one per step (steadygraph.tracing.langsmith).
             async with (
                 langsmith.in_run_trace(run),
-                StreamSink.open(self.storage, run["run_id"], requested) as sink,
+                StreamSink.open(self.storage, run["run_id"], requested, rest=rest) as sink,
             ):
                 held_end: list[dict[str, Any]] = []
                 if "events" in requested:
@@ -510,6 +536,7 @@ class RunActivities:
                     drop_initial_values=False,
                     label=f"input of run {ref.run_id}",
                 )
+        rest: list[tuple[str, bytes]] = []  # written with the state (_save_state)
         if run_input is not None and command is None and not input_applied:
             input_config = config
             fork_from = kwargs.fork_checkpoint_id
@@ -531,10 +558,15 @@ class RunActivities:
                     interrupt_before="*",
                     drop_initial_values=False,
                     label=f"input of run {ref.run_id}",
+                    rest=rest,
                 )
 
         snapshot = await self._save_state(
-            graph, config, ref.thread_id, since=_checkpoint_id(head.config if head else None)
+            graph,
+            config,
+            ref.thread_id,
+            since=_checkpoint_id(head.config if head else None),
+            streamed=(ref.run_id, rest),
         )
         replay = _replay_from(kwargs)
         if replay:
@@ -577,6 +609,7 @@ class RunActivities:
     ) -> StepResult:
         head_id = await head_checkpoint_id(self.checkpointer, step.thread_id)
         ran: list[str] = []
+        rest: list[tuple[str, bytes]] = []  # written with the state (_save_state)
         since = step.from_checkpoint_id
         run_config = config
         if step.from_checkpoint_id and await self._replays_now(run, step, head_id):
@@ -601,11 +634,14 @@ class RunActivities:
                         interrupt_after="*",
                         drop_initial_values=not step.emit_initial_values,
                         label=f"{', '.join(step.nodes) or 'resume'} of run {step.run_id}",
+                        rest=rest,
                     )
         # else: an earlier attempt finished this step and only its report was
         # lost; the checkpointer already holds the result, so nothing re-runs.
 
-        snapshot = await self._save_state(graph, config, step.thread_id, since=since)
+        snapshot = await self._save_state(
+            graph, config, step.thread_id, since=since, streamed=(step.run_id, rest)
+        )
         result = StepResult(
             checkpoint_id=_checkpoint_id(snapshot.config),
             next=due_nodes(snapshot),

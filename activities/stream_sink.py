@@ -50,23 +50,37 @@ class StreamSink:
     @classmethod
     @contextlib.asynccontextmanager
     async def open(
-        cls, storage: Storage, run_id: str, requested: list[str]
+        cls,
+        storage: Storage,
+        run_id: str,
+        requested: list[str],
+        *,
+        rest: list[tuple[str, bytes]] | None = None,
     ) -> AsyncIterator[StreamSink]:
+        """With `rest`, a stream that ends without an error leaves its last,
+        unwritten events there (the caller writes them with the step's state,
+        in the same transaction) instead of writing them itself."""
         sink = cls(storage, run_id, requested)
         sink._flusher = asyncio.create_task(sink._flush_periodically())
+        ended = False
         try:
             yield sink
+            ended = True
         finally:
             # Shielded: a cancelled step still records all it streamed. The
             # flusher is asked to stop, never cancelled: cancelling it in the
             # middle of a write would lose the batch it was writing.
-            await asyncio.shield(sink._close())
+            await asyncio.shield(sink._close(rest if ended else None))
 
-    async def _close(self) -> None:
+    async def _close(self, rest: list[tuple[str, bytes]] | None = None) -> None:
         self._closing.set()
         self._emitted.set()
         if self._flusher is not None:
             await self._flusher
+        if rest is not None:
+            rest.extend(self._buffer)
+            self._buffer = []
+            return
         await self.flush()
 
     def emit(self, event: str, data: Any) -> None:

@@ -142,8 +142,11 @@ class Storage:
         head: Mapping[str, Any],
         new_states: Sequence[Mapping[str, Any]],
         head_with_subgraphs: Mapping[str, Any] | None = None,
+        streamed: tuple[str, list[tuple[str, bytes]]] | None = None,
     ) -> None:
-        await self.threads.save_states(thread_id, head, new_states, head_with_subgraphs)
+        await self.threads.save_states(
+            thread_id, head, new_states, head_with_subgraphs, streamed=streamed
+        )
 
     async def save_thread_state(self, thread_id: str, state: Mapping[str, Any]) -> None:
         await self.threads.save_state(thread_id, state)

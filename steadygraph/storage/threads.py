@@ -34,6 +34,7 @@ from steadygraph.storage.auth_filter import Filters, filter_clause
 from steadygraph.storage.checkpoint_states import CheckpointStates, retarget
 from steadygraph.storage.engine import for_reads
 from steadygraph.storage.json_filter import contains_clause
+from steadygraph.storage.run_events import append_in
 from steadygraph.storage.schema import run_events, runs, thread_checkpoints, threads
 from steadygraph.storage.timestamps import iso, utcnow
 from steadygraph.storage.upsert import upsert
@@ -416,15 +417,19 @@ class ThreadRepository:
         head: Mapping[str, Any],
         new_states: Sequence[Mapping[str, Any]],
         head_with_subgraphs: Mapping[str, Any] | None = None,
+        streamed: tuple[str, list[tuple[str, bytes]]] | None = None,
     ) -> None:
         """After a super-step: the thread's head state and the states of the
-        checkpoints it wrote, in one transaction.
+        checkpoints it wrote, in one transaction, with the last events the
+        step streamed (`streamed`: the run's id and its events), so they
+        cost no transaction of their own.
 
         The head never moves back: an attempt of a step or of prepare_run that
         Temporal already gave up on (a heartbeat or workflow task that timed
         out on a starved worker) may still finish, late, with an older head.
         Checkpoint ids are time-ordered (uuid6), so the newer one wins.
         """
+        now = utcnow()
         async with self.engine.begin() as conn:
             await conn.execute(
                 _SAVE_HEAD,
@@ -434,10 +439,12 @@ class ThreadRepository:
                     "head_state": dict(head),
                     "head_values": head.get("values"),
                     "head_subgraphs": dict(head_with_subgraphs) if head_with_subgraphs else None,
-                    "now": utcnow(),
+                    "now": now,
                 },
             )
             await self.checkpoints.record_in(conn, thread_id, new_states)
+            if streamed is not None and streamed[1]:
+                await append_in(conn, streamed[0], streamed[1], now)
 
     async def save_state(self, thread_id: str, state: Mapping[str, Any]) -> None:
         """Progress of a running run: new values after each super-step."""

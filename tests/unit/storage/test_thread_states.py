@@ -53,3 +53,34 @@ async def test_a_thread_with_no_state_yet_takes_the_first_head(storage: Storage)
     await storage.save_thread_states(thread_id, head, [])
     assert (await storage.get_thread_state(thread_id))["checkpoint_id"] == head["checkpoint_id"]
     assert await storage.checkpoints.history(thread_id) == []
+
+
+async def test_a_steps_last_events_are_written_with_its_state(storage: Storage) -> None:
+    """The worker hands a step's unwritten stream events to the state's save:
+    one transaction, numbered after the events the step flushed before."""
+    thread_id = str(uuid.uuid4())
+    await storage.create_thread(thread_id, {})
+    run = await storage.create_run(
+        run_id=str(uuid.uuid4()),
+        thread_id=thread_id,
+        assistant={"assistant_id": "a1", "graph_id": "agent"},
+        metadata={},
+        kwargs={},
+        multitask_strategy="enqueue",
+    )
+    assert run is not None
+    run_id = run["run_id"]
+    await storage.append_events(run_id, [("values", b'{"n": 1}')])
+    head = _state("1f0c8e2a-0000-6000-8000-000000000011", ["a"])
+    last = [("updates", b'{"n": 2}'), ("values", b'{"n": 3}')]
+    await storage.save_thread_states(thread_id, head, [head], streamed=(run_id, last))
+
+    assert (await storage.get_thread_state(thread_id))["checkpoint_id"] == head["checkpoint_id"]
+    assert await storage.read_events(run_id, 0) == [
+        (1, "values", b'{"n": 1}'),
+        (2, "updates", b'{"n": 2}'),
+        (3, "values", b'{"n": 3}'),
+    ]
+    # Nothing streamed: no event written.
+    await storage.save_thread_states(thread_id, head, [], streamed=(run_id, []))
+    assert len(await storage.read_events(run_id, 0)) == 3
