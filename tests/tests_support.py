@@ -1,11 +1,14 @@
-"""Small helpers shared by end-to-end tests."""
+"""Small helpers shared by tests."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
 from markers import read_marks
+
+from steadygraph.storage import Storage
 
 
 def slow_input(marker: Path, sleep_s: float) -> dict:
@@ -19,6 +22,24 @@ async def wait_for_mark(marker: Path, mark: str, within_s: float = 30) -> None:
             return
         await asyncio.sleep(0.05)
     raise TimeoutError(f"{mark} never appeared in {marker}")
+
+
+async def pending_run(storage: Storage, thread_id: str | None = None) -> str:
+    """A pending run (of the `agent` graph) on `thread_id`, or on a new thread;
+    its id."""
+    if thread_id is None:
+        thread_id = str(uuid.uuid4())
+        await storage.create_thread(thread_id, {})
+    run = await storage.create_run(
+        run_id=str(uuid.uuid4()),
+        thread_id=thread_id,
+        assistant={"assistant_id": "a1", "graph_id": "agent"},
+        metadata={},
+        kwargs={},
+        multitask_strategy="enqueue",
+    )
+    assert run is not None
+    return str(run["run_id"])
 
 
 class Balancer:

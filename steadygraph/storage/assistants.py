@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -21,6 +21,7 @@ from steadygraph.errors import Conflict, NotFound, ServiceError
 from steadygraph.storage.auth_filter import Filters, filter_clause
 from steadygraph.storage.engine import for_reads
 from steadygraph.storage.json_filter import contains_clause
+from steadygraph.storage.params import param
 from steadygraph.storage.schema import assistant_versions, assistants, graph_info
 from steadygraph.storage.timestamps import iso, utcnow
 from steadygraph.storage.upsert import upsert
@@ -57,7 +58,7 @@ def mirror_config_and_context(
 
 # Read for every run (created and started): built once.
 _GET_ASSISTANT = select(assistants).where(
-    assistants.c.assistant_id == bindparam("assistant_id", type_=assistants.c.assistant_id.type)
+    assistants.c.assistant_id == param("assistant_id", assistants.c.assistant_id)
 )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from steadygraph.storage.engine import for_reads
 from steadygraph.storage.notifications import notify_run
+from steadygraph.storage.params import param
 from steadygraph.storage.schema import run_events
 from steadygraph.storage.timestamps import utcnow
 
@@ -32,17 +33,17 @@ async def append_in(
 _APPEND = insert(run_events).from_select(
     ["run_id", "seq", "event", "data", "created_at"],
     select(
-        bindparam("run_id", type_=run_events.c.run_id.type),
+        param("run_id", run_events.c.run_id),
         func.coalesce(
             select(func.max(run_events.c.seq))
-            .where(run_events.c.run_id == bindparam("run_id", type_=run_events.c.run_id.type))
+            .where(run_events.c.run_id == param("run_id", run_events.c.run_id))
             .scalar_subquery(),
             0,
         )
         + 1,
-        bindparam("event", type_=run_events.c.event.type),
-        bindparam("data", type_=run_events.c.data.type),
-        bindparam("now", type_=run_events.c.created_at.type),
+        param("event", run_events.c.event),
+        param("data", run_events.c.data),
+        param("now", run_events.c.created_at),
     ),
 )
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +18,7 @@ from steadygraph.errors import Conflict
 from steadygraph.storage import run_events as events
 from steadygraph.storage.engine import for_reads
 from steadygraph.storage.notifications import notify_run
+from steadygraph.storage.params import param
 from steadygraph.storage.schema import run_events, runs, threads
 from steadygraph.storage.threads import (
     ACTIVE_RUN_STATUSES,
@@ -69,74 +70,69 @@ def run_view(row: Row[Any]) -> dict[str, Any]:
 
 
 # The statements of a run's hot path (create, start, steps' reads, end),
-# built once: building one costs more than running it on SQLite. Parameters
-# of an UPDATE or INSERT cannot share a column's name.
-def _param(name: str, column: Any) -> Any:
-    return bindparam(name, type_=column.type)
-
-
-_GET_RUN = select(runs).where(runs.c.run_id == _param("run_id", runs.c.run_id))
-_GET_THREAD_RUN = _GET_RUN.where(runs.c.thread_id == _param("thread_id", runs.c.thread_id))
+# built once: building one costs more than running it on SQLite.
+_GET_RUN = select(runs).where(runs.c.run_id == param("run_id", runs.c.run_id))
+_GET_THREAD_RUN = _GET_RUN.where(runs.c.thread_id == param("thread_id", runs.c.thread_id))
 _THREAD_STATE = select(threads.c.state).where(
-    threads.c.thread_id == _param("thread_id", threads.c.thread_id)
+    threads.c.thread_id == param("thread_id", threads.c.thread_id)
 )
 _OUTCOME = select(
     select(runs.c.error)
-    .where(runs.c.run_id == _param("run_id", runs.c.run_id))
+    .where(runs.c.run_id == param("run_id", runs.c.run_id))
     .scalar_subquery()
     .label("error"),
     threads.c.state["values"].label("state_values"),
     threads.c["values"],
     threads.c.state["interrupts"].label("interrupts"),
-).where(threads.c.thread_id == _param("thread_id", threads.c.thread_id))
+).where(threads.c.thread_id == param("thread_id", threads.c.thread_id))
 _MARK_THREAD_BUSY = (
     update(threads)
-    .where(threads.c.thread_id == _param("of_thread", threads.c.thread_id))
-    .values(status="busy", updated_at=_param("now", threads.c.updated_at))
+    .where(threads.c.thread_id == param("of_thread", threads.c.thread_id))
+    .values(status="busy", updated_at=param("now", threads.c.updated_at))
 )
 # Only what a new run needs of its thread (the row holds its state too).
 _THREAD_FOR_RUN = select(
     threads.c.metadata,
     threads.c.state_updates_in_flight,
-    active_run_exists(_param("thread_id", threads.c.thread_id)).label("busy"),
-).where(threads.c.thread_id == _param("thread_id", threads.c.thread_id))
+    active_run_exists(param("thread_id", threads.c.thread_id)).label("busy"),
+).where(threads.c.thread_id == param("thread_id", threads.c.thread_id))
 _SET_THREAD_METADATA = (
     update(threads)
-    .where(threads.c.thread_id == _param("of_thread", threads.c.thread_id))
-    .values(metadata=_param("new_metadata", threads.c.metadata))
+    .where(threads.c.thread_id == param("of_thread", threads.c.thread_id))
+    .values(metadata=param("new_metadata", threads.c.metadata))
 )
 _INSERT_RUN = insert(runs).returning(*runs.c)
 _MARK_RUNNING = (
     update(runs)
-    .where(runs.c.run_id == _param("of_run", runs.c.run_id), runs.c.status == "pending")
+    .where(runs.c.run_id == param("of_run", runs.c.run_id), runs.c.status == "pending")
     .values(
         status="running",
-        updated_at=_param("now", runs.c.updated_at),
-        started_at=_param("now", runs.c.started_at),
+        updated_at=param("now", runs.c.updated_at),
+        started_at=param("now", runs.c.started_at),
     )
     .returning(*runs.c)
 )
 _FINISH_RUN = (
     update(runs)
-    .where(runs.c.run_id == _param("of_run", runs.c.run_id))
+    .where(runs.c.run_id == param("of_run", runs.c.run_id))
     .values(
-        status=_param("new_status", runs.c.status),
-        updated_at=_param("now", runs.c.updated_at),
-        ended_at=_param("now", runs.c.ended_at),
-        error=_param("new_error", runs.c.error),
+        status=param("new_status", runs.c.status),
+        updated_at=param("now", runs.c.updated_at),
+        ended_at=param("now", runs.c.ended_at),
+        error=param("new_error", runs.c.error),
     )
     .returning(runs.c.thread_id, runs.c.started_at)
 )
 _THREAD_AFTER_RUN = (
     update(threads)
-    .where(threads.c.thread_id == _param("of_thread", threads.c.thread_id))
+    .where(threads.c.thread_id == param("of_thread", threads.c.thread_id))
     .values(
-        updated_at=_param("now", threads.c.updated_at),
-        state_updated_at=_param("now", threads.c.state_updated_at),
+        updated_at=param("now", threads.c.updated_at),
+        state_updated_at=param("now", threads.c.state_updated_at),
         config={"configurable": {}},
-        error=_param("new_error", threads.c.error),
-        values=_param("new_values", threads.c["values"]),
-        interrupts=_param("new_interrupts", threads.c.interrupts),
+        error=param("new_error", threads.c.error),
+        values=param("new_values", threads.c["values"]),
+        interrupts=param("new_interrupts", threads.c.interrupts),
     )
 )
 

@@ -34,6 +34,7 @@ from steadygraph.storage.auth_filter import Filters, filter_clause
 from steadygraph.storage.checkpoint_states import CheckpointStates, retarget
 from steadygraph.storage.engine import for_reads
 from steadygraph.storage.json_filter import contains_clause
+from steadygraph.storage.params import param
 from steadygraph.storage.run_events import append_in
 from steadygraph.storage.schema import run_events, runs, thread_checkpoints, threads
 from steadygraph.storage.timestamps import iso, utcnow
@@ -94,7 +95,7 @@ def active_run_exists(thread_id: str | ColumnElement[str]) -> Exists:
     return exists().where(runs.c.thread_id == thread_id, runs.c.status.in_(ACTIVE_RUN_STATUSES))
 
 
-_THREAD_ID = bindparam("thread_id", type_=String)
+_THREAD_ID = param("thread_id", threads.c.thread_id)
 _GET_THREAD = select(*THREAD_VIEW_COLUMNS).where(threads.c.thread_id == _THREAD_ID)
 # What settle_status reads: whether a run is active and a state update in
 # flight, and (unless the caller just wrote them) the error and next nodes.
@@ -104,8 +105,8 @@ _SETTLE_KNOWN = select(
 _SETTLE = _SETTLE_KNOWN.add_columns(threads.c.error, threads.c.state["next"].label("next"))
 _SET_STATUS = (
     update(threads)
-    .where(threads.c.thread_id == bindparam("of_thread", type_=String))
-    .values(status=bindparam("new_status", type_=String))
+    .where(threads.c.thread_id == param("of_thread", threads.c.thread_id))
+    .values(status=param("new_status", threads.c.status))
 )
 
 
@@ -174,14 +175,14 @@ def _save_head_statement() -> Any:
     return (
         update(threads)
         .where(
-            threads.c.thread_id == bindparam("of_thread", type_=String),
+            threads.c.thread_id == param("of_thread", threads.c.thread_id),
             or_(head_id.is_(None), stored_id.is_(None), stored_id <= head_id),
         )
         .values(
-            state=bindparam("head_state", type_=threads.c.state.type),
-            values=bindparam("head_values", type_=threads.c["values"].type),
-            state_subgraphs=bindparam("head_subgraphs", type_=threads.c.state_subgraphs.type),
-            state_updated_at=bindparam("now", type_=threads.c.state_updated_at.type),
+            state=param("head_state", threads.c.state),
+            values=param("head_values", threads.c["values"]),
+            state_subgraphs=param("head_subgraphs", threads.c.state_subgraphs),
+            state_updated_at=param("now", threads.c.state_updated_at),
         )
     )
 

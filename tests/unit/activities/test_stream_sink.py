@@ -4,10 +4,10 @@ step's state; one that fails writes them itself, so none is lost."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
+from tests_support import pending_run
 
 from steadygraph.activities.stream_sink import StreamSink
 from steadygraph.storage import Storage, open_storage
@@ -15,18 +15,7 @@ from steadygraph.storage import Storage, open_storage
 
 async def _store_with_run(tmp_path: Path) -> tuple[Storage, str]:
     storage = await open_storage(f"sqlite+aiosqlite:///{tmp_path / 'steadygraph.sqlite'}")
-    thread_id = str(uuid.uuid4())
-    await storage.create_thread(thread_id, {})
-    run = await storage.create_run(
-        run_id=str(uuid.uuid4()),
-        thread_id=thread_id,
-        assistant={"assistant_id": "a1", "graph_id": "agent"},
-        metadata={},
-        kwargs={},
-        multitask_strategy="enqueue",
-    )
-    assert run is not None
-    return storage, run["run_id"]
+    return storage, await pending_run(storage)
 
 
 async def test_a_stream_that_ends_well_leaves_its_last_events_to_the_caller(

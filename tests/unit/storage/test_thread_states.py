@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from tests_support import pending_run
+
 from steadygraph.storage import Storage
 
 
@@ -60,16 +62,7 @@ async def test_a_steps_last_events_are_written_with_its_state(storage: Storage) 
     one transaction, numbered after the events the step flushed before."""
     thread_id = str(uuid.uuid4())
     await storage.create_thread(thread_id, {})
-    run = await storage.create_run(
-        run_id=str(uuid.uuid4()),
-        thread_id=thread_id,
-        assistant={"assistant_id": "a1", "graph_id": "agent"},
-        metadata={},
-        kwargs={},
-        multitask_strategy="enqueue",
-    )
-    assert run is not None
-    run_id = run["run_id"]
+    run_id = await pending_run(storage, thread_id)
     await storage.append_events(run_id, [("values", b'{"n": 1}')])
     head = _state("1f0c8e2a-0000-6000-8000-000000000011", ["a"])
     last = [("updates", b'{"n": 2}'), ("values", b'{"n": 3}')]
