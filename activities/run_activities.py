@@ -54,11 +54,13 @@ from steadygraph.temporal.contract import (
     RunEnd,
     RunPlan,
     RunRef,
+    RunStops,
     StateUpdate,
     StateUpdateResult,
     StepInput,
     StepResult,
     run_ends_after,
+    run_starts_with,
     thread_workflow_id,
 )
 from steadygraph.tracing import langsmith
@@ -497,29 +499,49 @@ class RunActivities:
 
     @activity.defn(name=ACTIVITY_PREPARE_RUN)
     async def prepare_run(self, ref: RunRef) -> RunPlan:
-        running = await self.storage.mark_run_running(ref.run_id)
+        running = await self._start(ref)
         if running is None:
             return RunPlan(active=False)
+        run, config, context = await self._load(ref.run_id)
+        async with self._graph(ref.graph_id, config, context=context) as graph:
+            rest: list[tuple[str, bytes]] = []  # written with the state (_save_state)
+            since = await self._apply_input(ref, run, graph, config, context, rest)
+            snapshot = await self._save_state(
+                graph, config, ref.thread_id, since=since, streamed=(ref.run_id, rest)
+            )
+            return await self._plan(run, graph, config, snapshot)
+
+    async def _start(self, ref: RunRef) -> dict[str, Any] | None:
+        """Mark the run running; None when it is gone or already ended."""
+        running = await self.storage.mark_run_running(ref.run_id)
+        if running is None:
+            return None
         if ref.run_id not in self._runs:
             await self._remember(running)
         log_run_started(ref, activity.info().attempt)
-        run, config, context = await self._load(ref.run_id)
-        async with self._graph(ref.graph_id, config, context=context) as graph:
-            return await self._prepare(ref, run, graph, config, context)
+        return running
 
-    async def _prepare(
+    async def _apply_input(
         self,
         ref: RunRef,
         run: dict[str, Any],
         graph: Any,
         config: dict[str, Any],
         context: dict[str, Any] | None,
-    ) -> RunPlan:
+        rest: list[tuple[str, bytes]],
+    ) -> str | None:
+        """Apply the run's input (LangGraph's input step), leaving its last
+        stream events in `rest`; returns the thread's last checkpoint before
+        the run, from which its states are new."""
         kwargs = RunKwargs.of(run)
         command, run_input = kwargs.command, kwargs.input
 
         head = await self._head(ref.thread_id)
+        since = _checkpoint_id(head.config if head else None)
         input_applied = head is not None and head.metadata.get("run_id") == ref.run_id
+        if input_applied:
+            # An earlier attempt got this far; its states may not all be saved.
+            since = await self._last_checkpoint_before(ref)
         if input_applied and head is not None and head.metadata.get("source") == "input":
             # An earlier attempt died between LangGraph's two checkpoints of the
             # input step: the input is stored (as pending writes) but not yet
@@ -535,8 +557,8 @@ class RunActivities:
                     interrupt_before="*",
                     drop_initial_values=False,
                     label=f"input of run {ref.run_id}",
+                    rest=rest,
                 )
-        rest: list[tuple[str, bytes]] = []  # written with the state (_save_state)
         if run_input is not None and command is None and not input_applied:
             input_config = config
             fork_from = kwargs.fork_checkpoint_id
@@ -560,14 +582,23 @@ class RunActivities:
                     label=f"input of run {ref.run_id}",
                     rest=rest,
                 )
+        return since
 
-        snapshot = await self._save_state(
-            graph,
-            config,
-            ref.thread_id,
-            since=_checkpoint_id(head.config if head else None),
-            streamed=(ref.run_id, rest),
-        )
+    async def _last_checkpoint_before(self, ref: RunRef) -> str | None:
+        """The thread's newest checkpoint written before this run."""
+        thread = {"thread_id": ref.thread_id, "checkpoint_ns": ""}
+        async for saved in self.checkpointer.alist({"configurable": thread}):  # newest first
+            if saved.metadata.get("run_id") != ref.run_id:
+                return saved.config["configurable"].get("checkpoint_id")
+        return None
+
+    async def _plan(
+        self, run: dict[str, Any], graph: Any, config: dict[str, Any], snapshot: Any
+    ) -> RunPlan:
+        """Where the run starts (the thread's head `snapshot` once the input is
+        applied, or the checkpoint it travels back to) and where it stops."""
+        kwargs = RunKwargs.of(run)
+        command = kwargs.command
         replay = _replay_from(kwargs)
         if replay:
             # Time travel: the run goes on from that checkpoint, its first step
@@ -582,7 +613,7 @@ class RunActivities:
             active=True,
             next=next_nodes,
             checkpoint_id=_checkpoint_id(snapshot.config),
-            resuming=run_input is None,
+            resuming=kwargs.input is None,
             has_command=command is not None,
             # A replayed node that interrupted runs again (and may interrupt again).
             interrupted=_has_interrupts(snapshot) and not replay,
@@ -595,9 +626,41 @@ class RunActivities:
     @activity.defn(dynamic=True)
     async def execute_superstep(self, args: Sequence[RawValue]) -> StepResult:
         step: StepInput = activity.payload_converter().from_payload(args[0].payload, StepInput)
+        if step.prepare:
+            return await self._prepare_and_step(step)
         run, config, context = await self._load(step.run_id)
         async with self._graph(step.graph_id, config, context=context) as graph:
             return await self._step(step, run, graph, config, context)
+
+    async def _prepare_and_step(self, step: StepInput) -> StepResult:
+        """A run's first activity (StepInput.prepare): prepare the run and,
+        with the same graph, run its first step if the run starts with the
+        nodes the activity is named after. Otherwise (the API's guess was
+        wrong, the run stops before them) it only prepares, as `prepare_run`."""
+        ref = RunRef(step.run_id, step.thread_id, step.graph_id)
+        if await self._start(ref) is None:
+            return StepResult(None, [], [], False, plan=RunPlan(active=False), stepped=False)
+        run, config, context = await self._load(ref.run_id)
+        async with self._graph(ref.graph_id, config, context=context) as graph:
+            rest: list[tuple[str, bytes]] = []
+            since = await self._apply_input(ref, run, graph, config, context, rest)
+            plan = await self._plan(run, graph, config, await graph.aget_state(config))
+            if not run_starts_with(plan, step.nodes):
+                await self._save_state(
+                    graph, config, ref.thread_id, since=since, streamed=(ref.run_id, rest)
+                )
+                return StepResult(
+                    plan.checkpoint_id, plan.next, [], plan.interrupted, plan=plan, stepped=False
+                )
+            stops = replace(
+                step.stops or RunStops(),
+                interrupt_before=plan.interrupt_before,
+                interrupt_after=plan.interrupt_after,
+            )
+            first = replace(step, from_checkpoint_id=plan.checkpoint_id, stops=stops, prepare=False)
+            # The input's states are saved with the step's (from `since` on).
+            result = await self._step(first, run, graph, config, context, prepared=(since, rest))
+            return replace(result, plan=plan)
 
     async def _step(
         self,
@@ -606,11 +669,20 @@ class RunActivities:
         graph: Any,
         config: dict[str, Any],
         context: dict[str, Any] | None,
+        prepared: tuple[str | None, list[tuple[str, bytes]]] | None = None,
     ) -> StepResult:
-        head_id = await head_checkpoint_id(self.checkpointer, step.thread_id)
-        ran: list[str] = []
+        """One super-step. `prepared`: the run was prepared just before, in this
+        activity: the head is the step's checkpoint, the thread's states are
+        new from the first checkpoint given, and the events left with it come
+        first."""
         rest: list[tuple[str, bytes]] = []  # written with the state (_save_state)
         since = step.from_checkpoint_id
+        if prepared is not None:
+            head_id = step.from_checkpoint_id
+            since, rest = prepared
+        else:
+            head_id = await head_checkpoint_id(self.checkpointer, step.thread_id)
+        ran: list[str] = []
         run_config = config
         if step.from_checkpoint_id and await self._replays_now(run, step, head_id):
             # LangGraph's own time travel: run from the old checkpoint, which

@@ -59,8 +59,12 @@ class StreamSink:
     ) -> AsyncIterator[StreamSink]:
         """With `rest`, a stream that ends without an error leaves its last,
         unwritten events there (the caller writes them with the step's state,
-        in the same transaction) instead of writing them itself."""
+        in the same transaction) instead of writing them itself. Events already
+        in `rest` (an earlier stream's of the same activity) are taken over
+        first, so they keep their place before this stream's."""
         sink = cls(storage, run_id, requested)
+        if rest:
+            sink._buffer, rest[:] = list(rest), []
         sink._flusher = asyncio.create_task(sink._flush_periodically())
         ended = False
         try:

@@ -10,6 +10,7 @@ from temporalio.client import Client
 from steadygraph.config.project import ProjectConfig
 from steadygraph.config.settings import Settings
 from steadygraph.errors import Invalid
+from steadygraph.runs.entry_nodes import EntryNodes
 from steadygraph.storage import Storage
 from steadygraph.webhooks.policy import WebhookPolicy, WebhookRejected
 
@@ -23,6 +24,8 @@ class Services:
     webhook_policy: WebhookPolicy = field(default_factory=WebhookPolicy)
     # LangGraph's checkpointer, for copies and deletes; reading state never needs it.
     checkpointer: BaseCheckpointSaver | None = None
+    # Graphs' published entry nodes, for naming a new run's first step.
+    entry_nodes: EntryNodes = field(default_factory=EntryNodes)
 
     @property
     def graph_ids(self) -> list[str]:

@@ -260,6 +260,9 @@ class RunWorkflow:
             self._stop_if_cancelled()
             self._status = "running"
             return await self._drive(run, run.progress.plan)
+        first = run.first_nodes
+        if first and step_policy_of(first, run.step, run.node_steps).local:
+            return await self._prepare_in_first_step(run, first)
         ref = RunRef(run.run_id, run.thread_id, run.graph_id)
         try:
             # Local activity: short bookkeeping that need not pay a task-queue
@@ -287,10 +290,71 @@ class RunWorkflow:
         self._status = "running"
         return await self._drive(run, plan)
 
-    async def _drive(self, run: RunInput, plan: RunPlan) -> RunEnd | RunProgress:
+    async def _prepare_in_first_step(self, run: RunInput, first: list[str]) -> RunEnd | RunProgress:
+        """Prepare the run in the activity of its first step, named after the
+        nodes the API expects it to start with; the activity runs them only if
+        that is where the prepared run starts, and says so (`stepped`)."""
+        nodes = list(first)
+        step = StepInput(
+            run.run_id,
+            run.thread_id,
+            run.graph_id,
+            None,
+            nodes,
+            stops=RunStops(direct=run.direct),
+            prepare=True,
+        )
+        name = step_activity_name(nodes)
+        workflow.set_current_details(f"step 1: {name}")
+        try:
+            result = await self._execute_step(
+                name, step, step_policy_of(nodes, run.step, run.node_steps)
+            )
+        except (ActivityError, ApplicationError) as exc:
+            await self._wait_for_asked_cancel(exc)
+            self._raise_if_cancelled(exc)
+            return RunEnd(run.run_id, "error", _error_of(exc))
+        plan = result.plan
+        if plan is None or not plan.active:  # deleted or ended while it waited to start
+            return RunEnd(run.run_id, "skipped")
+        self._status = "running"
+        if not result.stepped:
+            self._stop_if_cancelled()
+            return await self._drive(run, plan)
+        end = self._after_step(run, plan, result)
+        if end is not None:
+            return end
+        if result.next and self._should_continue_as_new(run):
+            return RunProgress(plan, result.next, result.checkpoint_id, self._steps_done)
+        return await self._drive(run, plan, (result.next, result.checkpoint_id))
+
+    def _after_step(self, run: RunInput, plan: RunPlan, result: StepResult) -> RunEnd | None:
+        """Count a step that ran; the run's end if it ends there."""
+        self._steps_done += 1
+        self._steps_here += 1
+        if result.run_ended:
+            # Recorded as a success by the step: a cancel or a deadline
+            # that came meanwhile finds the run over, as it would have a
+            # moment later.
+            return RunEnd(run.run_id, "success", recorded=True)
+        # A cancel that arrived while a step was finishing anyway: that step
+        # counts, the next one does not start.
+        self._stop_if_cancelled()
+        if result.interrupted or matches_nodes(result.ran, plan.interrupt_after):
+            return RunEnd(run.run_id, "success")
+        return None
+
+    async def _drive(
+        self, run: RunInput, plan: RunPlan, start: tuple[list[str], str | None] | None = None
+    ) -> RunEnd | RunProgress:
+        """Run the steps from the plan's start (or from `start`: the next
+        nodes and checkpoint after a first step that ran with the preparation)."""
         nodes, checkpoint_id = plan.next, plan.checkpoint_id
         pending_command = plan.has_command
-        if run.progress is not None:  # where the execution before this one stopped
+        if start is not None:
+            nodes, checkpoint_id = start
+            pending_command = False
+        elif run.progress is not None:  # where the execution before this one stopped
             nodes, checkpoint_id = run.progress.next, run.progress.checkpoint_id
             pending_command = run.progress.pending_command
         elif plan.interrupted and not pending_command:
@@ -330,20 +394,11 @@ class RunWorkflow:
                 await self._wait_for_asked_cancel(exc)
                 self._raise_if_cancelled(exc)
                 return RunEnd(run.run_id, "error", _error_of(exc))
-            self._steps_done += 1
-            self._steps_here += 1
-            if result.run_ended:
-                # Recorded as a success by the step: a cancel or a deadline
-                # that came meanwhile finds the run over, as it would have a
-                # moment later.
-                return RunEnd(run.run_id, "success", recorded=True)
-            # A cancel that arrived while a step was finishing anyway: that step
-            # counts, the next one does not start.
-            self._stop_if_cancelled()
+            end = self._after_step(run, plan, result)
+            if end is not None:
+                return end
             pending_command = False
             nodes, checkpoint_id = result.next, result.checkpoint_id
-            if result.interrupted or matches_nodes(result.ran, plan.interrupt_after):
-                break
             if nodes and self._should_continue_as_new(run):
                 return RunProgress(plan, nodes, checkpoint_id, self._steps_done)
         return RunEnd(run.run_id, "success")

@@ -18,6 +18,11 @@ Documents per graph, by (kind, key):
                      be generated, as LangGraph Server answers).
 * ("subgraphs", "")  every subgraph, recursively, in LangGraph's order:
                      `[{"namespace": "parent|child", "schemas": {...}}]`.
+* ("entry", "")      `{"nodes": [...]}`: the nodes a run that applies new input
+                     starts with, when the graph fixes them (plain edges from
+                     START, a compiled graph, not a factory), else `{"nodes": null}`.
+                     The API names a run's first step after them (see
+                     `steadygraph.runs.entry_nodes`).
 
 Factory graphs are described as built with an empty config (and a read-only
 ServerRuntime for `assistants.read`); an assistant whose
@@ -33,6 +38,7 @@ from collections.abc import Mapping
 from inspect import isclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from langgraph.constants import END, START
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, TypeAdapter, create_model
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -48,6 +54,7 @@ STATUS = "status"
 GRAPH = "graph"
 SCHEMAS = "schemas"
 SUBGRAPHS = "subgraphs"
+ENTRY = "entry"
 
 # LangGraph's separator of nested namespaces ("parent|child").
 NAMESPACE_SEPARATOR = "|"
@@ -131,7 +138,7 @@ async def describe_graph(
             with warnings.catch_warnings():
                 # Schema helpers of older LangGraph APIs warn on every call.
                 warnings.simplefilter("ignore")
-                documents = await _describe(graph, status)
+                documents = await _describe(graph, status, factory=registry.is_factory(graph_id))
     except Exception as exc:
         log.warning("graph %r could not be described: %s", graph_id, exc, exc_info=True)
         status["error"] = _reason(exc)
@@ -140,8 +147,28 @@ async def describe_graph(
     return {key: _json_ready(value) for key, value in documents.items()}
 
 
-async def _describe(graph: Any, status: dict[str, Any]) -> dict[tuple[str, str], Any]:
+def static_entry_nodes(graph: Any) -> list[str] | None:
+    """The nodes every run that applies new input starts with, when the graph
+    fixes them: plain edges from START, no branch or joined edge from it.
+    None when only running the graph can tell."""
+    builder = getattr(graph, "builder", None)
+    edges = getattr(builder, "edges", None)
+    if edges is None or START in (getattr(builder, "branches", None) or {}):
+        return None
+    if any(START in starts for starts, _ in getattr(builder, "waiting_edges", ())):
+        return None
+    nodes = sorted({end for start, end in edges if start == START and end != END})
+    return nodes or None
+
+
+async def _describe(
+    graph: Any, status: dict[str, Any], *, factory: bool
+) -> dict[tuple[str, str], Any]:
     documents: dict[tuple[str, str], Any] = {(SCHEMAS, ""): graph_schemas(graph)}
+    # A factory may build another graph per run (its config, its caller):
+    # only a compiled graph's entry is known before a run.
+    entry = None if factory else static_entry_nodes(graph)
+    documents[(ENTRY, "")] = {"nodes": entry}
     try:
         subgraphs = list(graph.get_subgraphs(recurse=True))
         documents[(SUBGRAPHS, "")] = [

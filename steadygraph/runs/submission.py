@@ -12,6 +12,7 @@ from steadygraph.assistants.lookup import resolve_assistant
 from steadygraph.auth import Filters, authorize, current_caller, visible
 from steadygraph.errors import NotFound, Unavailable
 from steadygraph.ids import new_id
+from steadygraph.runs.entry_nodes import starts_from_entry
 from steadygraph.runs.headers import configurable_headers
 from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.request import RunCreate
@@ -180,11 +181,14 @@ async def submit_run(
         for earlier in await storage.active_runs(thread_id):
             if earlier != run_id:
                 await storage.request_cancel(earlier, body.multitask_strategy)
+    first_nodes = None
+    if starts_from_entry(run):
+        first_nodes = await ctx.entry_nodes.of(storage, assistant["graph_id"])
     try:
         if direct:
-            await start_run_workflow(ctx, run, assistant["graph_id"])
+            await start_run_workflow(ctx, run, assistant["graph_id"], first_nodes)
         else:
-            await enqueue_run(ctx, run, assistant["graph_id"], body)
+            await enqueue_run(ctx, run, assistant["graph_id"], body, first_nodes)
     except BaseException as exc:
         # Not accepted by the thread's workflow: the run must not exist, nor
         # hold the thread busy.
@@ -197,7 +201,12 @@ async def submit_run(
 
 
 def run_input(
-    ctx: Services, run: dict[str, Any], graph_id: str, *, direct: bool = False
+    ctx: Services,
+    run: dict[str, Any],
+    graph_id: str,
+    *,
+    direct: bool = False,
+    first_nodes: list[str] | None = None,
 ) -> RunInput:
     kwargs = RunKwargs.of(run)
     policy, base = ctx.project.run_policy, ctx.settings.step
@@ -215,6 +224,7 @@ def run_input(
         steps_per_execution=ctx.settings.steps_per_execution,
         direct=direct,
         ends_in_last_step=True,
+        first_nodes=first_nodes,
     )
 
 
@@ -228,11 +238,13 @@ def _thread_attributes(thread_id: str) -> TypedSearchAttributes:
     return TypedSearchAttributes([SearchAttributePair(THREAD_ID_ATTRIBUTE, thread_id)])
 
 
-async def start_run_workflow(ctx: Services, run: dict[str, Any], graph_id: str) -> None:
+async def start_run_workflow(
+    ctx: Services, run: dict[str, Any], graph_id: str, first_nodes: list[str] | None = None
+) -> None:
     """Start the run's own workflow (a run alone on its thread). Like a
     signal, a start is stored by the Temporal server and answered at once:
     no worker needs to be alive."""
-    request = run_input(ctx, run, graph_id, direct=True)
+    request = run_input(ctx, run, graph_id, direct=True, first_nodes=first_nodes)
     await ctx.temporal.start_workflow(
         RunWorkflow.run,
         request,
@@ -244,10 +256,16 @@ async def start_run_workflow(ctx: Services, run: dict[str, Any], graph_id: str) 
     )
 
 
-async def enqueue_run(ctx: Services, run: dict[str, Any], graph_id: str, body: RunCreate) -> None:
+async def enqueue_run(
+    ctx: Services,
+    run: dict[str, Any],
+    graph_id: str,
+    body: RunCreate,
+    first_nodes: list[str] | None = None,
+) -> None:
     """The thread's workflow gets the run in its turn."""
     request = RunRequest(
-        run=run_input(ctx, run, graph_id),
+        run=run_input(ctx, run, graph_id, first_nodes=first_nodes),
         multitask_strategy=body.multitask_strategy,
         after_seconds=body.after_seconds or 0.0,
     )

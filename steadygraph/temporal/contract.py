@@ -232,6 +232,12 @@ class RunInput:
     # attribute, one more history event and visibility write per run.
     # Inputs without it replay as before (patched, or finish_run).
     ends_in_last_step: bool = False
+    # The nodes the API expects the run's first super-step to run (its graph's
+    # published entry, for a run that applies new input). With them the run is
+    # prepared in that step's activity, one activity fewer; the step checks
+    # the guess and, where it was wrong, only prepares. None: `prepare_run`
+    # is an activity of its own (as in every input before this field).
+    first_nodes: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -303,6 +309,19 @@ def run_ends_after(result: StepResult, stops: RunStops) -> bool:
     )
 
 
+def run_starts_with(plan: RunPlan, nodes: list[str]) -> bool:
+    """Whether a prepared run's first step runs exactly `nodes`: a step that
+    prepared the run (StepInput.prepare) goes on to run them only then."""
+    return (
+        plan.active
+        and not plan.resuming
+        and not plan.has_command
+        and not plan.interrupted
+        and set(plan.next) == set(nodes)
+        and not matches_nodes(plan.next, plan.interrupt_before)
+    )
+
+
 @dataclass(frozen=True)
 class StepInput:
     """Input of a super-step activity."""
@@ -324,6 +343,9 @@ class StepInput:
     # this step (`run_ends_after`), the step records the run's success itself,
     # sparing the run a `finish_run` activity.
     stops: RunStops | None = None
+    # The run's first step, which prepares the run first (RunInput.first_nodes):
+    # it runs `nodes` only if that is where the prepared run starts.
+    prepare: bool = False
 
 
 @dataclass(frozen=True)
@@ -333,6 +355,10 @@ class StepResult:
     ran: list[str]
     interrupted: bool  # a node called interrupt(): the run stops, the thread waits
     run_ended: bool = False  # the step recorded the run's success (StepInput.stops)
+    # Of a step that prepared the run (StepInput.prepare): the plan, and
+    # whether it went on to run the step; if not, the run starts from the plan.
+    plan: RunPlan | None = None
+    stepped: bool = True
 
 
 @dataclass(frozen=True)

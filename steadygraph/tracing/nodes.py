@@ -54,11 +54,19 @@ class NodeSpans(BaseCallbackHandler):
         )
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        if run_id == self._root:
+            # One activity may run the graph twice (a run's input, then its
+            # first step): the next call's own chain is the next root.
+            self._root = None
+            return
         span = self._spans.pop(run_id, None)
         if span is not None:
             span.end()
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        if run_id == self._root:
+            self._root = None
+            return
         span = self._spans.pop(run_id, None)
         if span is None:
             return

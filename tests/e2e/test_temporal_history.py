@@ -48,7 +48,9 @@ async def test_each_superstep_is_a_local_activity_named_after_its_nodes(
     assert _activity_names(history) == []  # nothing went through the task queue
     summaries = local_activity_summaries(history, temporal.data_converter.payload_converter)
     # The last step records the run's success: no "finish run" activity.
-    assert summaries == ["prepare run", "agent", "tools", "agent"]
+    # The run is prepared in its first step's activity, named after the
+    # graph's entry node the API knows from what the worker published.
+    assert summaries == ["agent", "tools", "agent"]
     assert history.events[0].workflow_execution_started_event_attributes.workflow_type.name == (
         "RunWorkflow"
     )

@@ -44,6 +44,7 @@ from steadygraph.temporal.contract import (
     RunPlan,
     RunRef,
     RunRequest,
+    RunStops,
     StateUpdate,
     StateUpdateResult,
     StepInput,
@@ -52,6 +53,7 @@ from steadygraph.temporal.contract import (
     ThreadInput,
     WebhookInput,
     run_ends_after,
+    run_starts_with,
     thread_workflow_id,
 )
 from steadygraph.worker import workflow_runner
@@ -140,6 +142,25 @@ class ScriptedActivities:
         step = activity.payload_converter().from_payload(args[0].payload, StepInput)
         self.calls.append((activity.info().activity_type, step))
         script = self.scripts[step.run_id]
+        if step.prepare:
+            # As the real activity: the run's plan first, then the step only
+            # if the run starts with the nodes this activity is named after.
+            plan = script.plan
+            if not run_starts_with(plan, step.nodes):
+                return StepResult(
+                    plan.checkpoint_id, plan.next, [], plan.interrupted, plan=plan, stepped=False
+                )
+            stops = replace(
+                step.stops or RunStops(),
+                interrupt_before=plan.interrupt_before,
+                interrupt_after=plan.interrupt_after,
+            )
+            step = replace(step, stops=stops)
+            result = await self._step(script, step)
+            return replace(result, plan=plan)
+        return await self._step(script, step)
+
+    async def _step(self, script: RunScript, step: StepInput) -> StepResult:
         if script.steps_done < script.gate_from_step:
             result = script.steps[script.steps_done]
             script.steps_done += 1

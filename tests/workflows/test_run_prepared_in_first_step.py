@@ -1,0 +1,144 @@
+"""RunWorkflow with RunInput.first_nodes: the run is prepared in the activity
+of its first step, named after those nodes, which runs them only if the run
+starts there. Scripted activities on the real Temporal dev server."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from scripted_activities import (
+    END_RECORDED_BY_STEP,
+    FAST_STEPS,
+    linear_run,
+    run_input,
+    scripted_worker,
+)
+from temporalio.client import Client
+
+from steadygraph.temporal.contract import (
+    ACTIVITY_FINISH_RUN,
+    ACTIVITY_PREPARE_RUN,
+    RunEnd,
+    RunInput,
+    RunPlan,
+    RunStops,
+    StepInput,
+    run_workflow_id,
+)
+from steadygraph.workflows import RunWorkflow
+
+LOCAL_STEPS = replace(FAST_STEPS, local=True)
+
+
+def _run(**kw: object) -> RunInput:
+    run_id, thread_id = str(uuid.uuid4()), str(uuid.uuid4())
+    return run_input(run_id, thread_id, step=LOCAL_STEPS, ends_in_last_step=True, **kw)
+
+
+def _steps(calls: list[tuple[str, object]]) -> list[StepInput]:
+    return [arg for _, arg in calls if isinstance(arg, StepInput)]
+
+
+async def test_a_run_that_starts_where_the_api_expected_has_no_prepare_activity(
+    client: Client,
+) -> None:
+    run = _run(first_nodes=["agent"])
+    async with scripted_worker(client) as (task_queue, activities):
+        script = linear_run("agent", "tools", "agent")
+        script.records_end = True
+        activities.scripts[run.run_id] = script
+        end = await client.execute_workflow(
+            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
+        )
+
+    assert end == RunEnd(run.run_id, "success", recorded=True)
+    assert activities.names(run.run_id) == ["agent", "tools", "agent", END_RECORDED_BY_STEP]
+    steps = _steps(activities.calls)
+    # The first step prepares (from no checkpoint: it applies the input
+    # itself); the next go on from the checkpoint it wrote.
+    assert [(s.nodes, s.from_checkpoint_id, s.prepare) for s in steps] == [
+        (["agent"], None, True),
+        (["tools"], "checkpoint-1", False),
+        (["agent"], "checkpoint-2", False),
+    ]
+    assert steps[0].stops == RunStops([], [], False)
+    assert [s.step_number for s in steps] == [0, 1, 2]
+
+
+async def test_a_wrong_guess_only_prepares_and_the_run_goes_on_from_its_plan(
+    client: Client,
+) -> None:
+    run = _run(first_nodes=["greet"])
+    async with scripted_worker(client) as (task_queue, activities):
+        script = linear_run("agent", "tools")
+        script.records_end = True
+        activities.scripts[run.run_id] = script
+        end = await client.execute_workflow(
+            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
+        )
+
+    assert end == RunEnd(run.run_id, "success", recorded=True)
+    # "greet" only prepared; the run's own steps follow, the first counted as step 0.
+    assert activities.names(run.run_id) == ["greet", "agent", "tools", END_RECORDED_BY_STEP]
+    steps = _steps(activities.calls)
+    assert [(s.nodes, s.from_checkpoint_id, s.step_number) for s in steps] == [
+        (["greet"], None, 0),
+        (["agent"], "checkpoint-0", 0),
+        (["tools"], "checkpoint-1", 1),
+    ]
+
+
+async def test_a_run_stopped_before_its_first_node_ends_after_preparing(client: Client) -> None:
+    run = _run(first_nodes=["agent"])
+    async with scripted_worker(client) as (task_queue, activities):
+        script = linear_run("agent", "tools")
+        script.plan = replace(script.plan, interrupt_before=["agent"])
+        activities.scripts[run.run_id] = script
+        end = await client.execute_workflow(
+            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
+        )
+
+    assert end == RunEnd(run.run_id, "success")
+    # The first activity only prepared: the run stops before "agent".
+    assert activities.names(run.run_id) == ["agent", ACTIVITY_FINISH_RUN]
+
+
+async def test_a_run_gone_before_it_started_is_skipped_after_its_first_activity(
+    client: Client,
+) -> None:
+    run = _run(first_nodes=["agent"])
+    async with scripted_worker(client) as (task_queue, activities):
+        script = linear_run("agent")
+        script.plan = RunPlan(active=False)
+        activities.scripts[run.run_id] = script
+        end = await client.execute_workflow(
+            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
+        )
+
+    assert end == RunEnd(run.run_id, "skipped")
+    assert activities.names(run.run_id) == ["agent"]
+
+
+async def test_a_first_node_that_runs_as_a_regular_activity_keeps_its_own_prepare(
+    client: Client,
+) -> None:
+    """Preparing is short bookkeeping: it goes in the first step only when that
+    step is a local activity, like the separate prepare it replaces."""
+    run = _run(first_nodes=["agent"], node_steps={"agent": FAST_STEPS})
+    async with scripted_worker(client) as (task_queue, activities):
+        script = linear_run("agent", "tools")
+        script.records_end = True
+        activities.scripts[run.run_id] = script
+        end = await client.execute_workflow(
+            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
+        )
+
+    assert end == RunEnd(run.run_id, "success", recorded=True)
+    assert activities.names(run.run_id) == [
+        ACTIVITY_PREPARE_RUN,
+        "agent",
+        "tools",
+        END_RECORDED_BY_STEP,
+    ]
+    assert not any(s.prepare for s in _steps(activities.calls))
