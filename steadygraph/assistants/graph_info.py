@@ -158,6 +158,9 @@ def static_entry_nodes(graph: Any) -> list[str] | None:
     if any(START in starts for starts, _ in getattr(builder, "waiting_edges", ())):
         return None
     nodes = sorted({end for start, end in edges if start == START and end != END})
+    stops_before = getattr(graph, "interrupt_before_nodes", None) or []
+    if stops_before == "*" or "*" in stops_before or set(nodes) & set(stops_before):
+        return None  # a run stops before its first step: that step prepares nothing
     return nodes or None
 
 

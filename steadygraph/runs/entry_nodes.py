@@ -15,8 +15,10 @@ import time
 from typing import Any
 
 from steadygraph.assistants.graph_info import ENTRY, STATUS
+from steadygraph.graph.run_config import node_list
 from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.storage import Storage
+from steadygraph.temporal.contract import matches_nodes
 
 # How long a graph's published entry is trusted before it is read again.
 _TTL_S = 10.0
@@ -47,10 +49,16 @@ class EntryNodes:
         self._known[graph_id] = (now, known)
         return known
 
-
-def starts_from_entry(run: dict[str, Any]) -> bool:
-    """Whether a run starts by applying new input to the thread's head, the
-    case where its first nodes are the graph's entry (not a resume, a Command
-    or a fork from an earlier checkpoint)."""
-    kwargs = RunKwargs.of(run)
-    return kwargs.input is not None and kwargs.command is None and not kwargs.fork_checkpoint_id
+    async def for_run(
+        self, storage: Storage, run: dict[str, Any], graph_id: str
+    ) -> list[str] | None:
+        """The nodes `run`'s first step is expected to run: its graph's entry,
+        if the run starts there (it applies new input to the thread's head)
+        and does not stop before them (interrupt_before)."""
+        kwargs = RunKwargs.of(run)
+        if kwargs.input is None or kwargs.command is not None or kwargs.fork_checkpoint_id:
+            return None
+        entry = await self.of(storage, graph_id)
+        if entry is None or matches_nodes(entry, node_list(kwargs.interrupt_before)):
+            return None
+        return entry

@@ -12,7 +12,6 @@ from steadygraph.assistants.lookup import resolve_assistant
 from steadygraph.auth import Filters, authorize, current_caller, visible
 from steadygraph.errors import NotFound, Unavailable
 from steadygraph.ids import new_id
-from steadygraph.runs.entry_nodes import starts_from_entry
 from steadygraph.runs.headers import configurable_headers
 from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.request import RunCreate
@@ -181,9 +180,7 @@ async def submit_run(
         for earlier in await storage.active_runs(thread_id):
             if earlier != run_id:
                 await storage.request_cancel(earlier, body.multitask_strategy)
-    first_nodes = None
-    if starts_from_entry(run):
-        first_nodes = await ctx.entry_nodes.of(storage, assistant["graph_id"])
+    first_nodes = await ctx.entry_nodes.for_run(storage, run, assistant["graph_id"])
     try:
         if direct:
             await start_run_workflow(ctx, run, assistant["graph_id"], first_nodes)

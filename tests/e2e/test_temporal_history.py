@@ -56,6 +56,35 @@ async def test_each_superstep_is_a_local_activity_named_after_its_nodes(
     )
 
 
+async def test_a_run_that_starts_elsewhere_than_the_entry_is_prepared_on_its_own(
+    server_url: str, temporal_server: EmbeddedTemporal
+) -> None:
+    """The API names a run's first step after its graph's entry only where the
+    run starts there: not for a run that stops before it, nor for a resume."""
+    client = get_client(url=server_url)
+    temporal = await Client.connect(temporal_server.address)
+    converter = temporal.data_converter.payload_converter
+    thread_id = (await client.threads.create())["thread_id"]
+    stopped = await client.runs.create(
+        thread_id, "agent", input=WEATHER, interrupt_before=["agent"]
+    )
+    await client.runs.join(thread_id, stopped["run_id"])
+    resumed = await client.runs.create(thread_id, "agent", input=None)
+    await client.runs.join(thread_id, resumed["run_id"])
+
+    expected = {
+        stopped["run_id"]: ["prepare run", "finish run: success"],
+        resumed["run_id"]: ["prepare run", "agent", "tools", "agent"],
+    }
+    for run_id, summaries in expected.items():
+        history = await closed_history(temporal, run_id)
+        assert local_activity_summaries(history, converter) == summaries
+    state = await client.threads.get_state(thread_id)
+    assert state["values"]["messages"][-1]["content"] == (
+        "The weather in San Francisco is 60 degrees and foggy."
+    )
+
+
 async def test_runs_are_searchable_by_thread_in_temporal(
     server_url: str, temporal_server: EmbeddedTemporal
 ) -> None:

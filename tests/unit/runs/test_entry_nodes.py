@@ -12,7 +12,7 @@ from langgraph.graph import StateGraph
 from langgraph.types import Send
 
 from steadygraph.assistants.graph_info import ENTRY, STATUS, static_entry_nodes
-from steadygraph.runs.entry_nodes import EntryNodes, starts_from_entry
+from steadygraph.runs.entry_nodes import EntryNodes
 from steadygraph.storage import Storage, open_storage
 
 
@@ -60,15 +60,13 @@ def test_a_graph_without_a_builder_has_no_static_entry() -> None:
     assert static_entry_nodes(NotAStateGraph()) is None
 
 
-def test_only_runs_that_apply_new_input_start_from_the_entry() -> None:
-    def run(**kwargs: Any) -> dict[str, Any]:
-        return {"kwargs": kwargs}
-
-    assert starts_from_entry(run(input={"messages": []}))
-    assert not starts_from_entry(run())  # resumes the thread
-    assert not starts_from_entry(run(input={"n": 1}, command={"resume": "yes"}))
-    fork = {"configurable": {"checkpoint_id": "1f0c8e2a-0000-6000-8000-000000000001"}}
-    assert not starts_from_entry(run(input={"n": 1}, config=fork))
+def test_a_graph_compiled_to_stop_before_its_entry_has_no_static_entry() -> None:
+    builder = _builder("a", "b")
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    assert static_entry_nodes(builder.compile(interrupt_before=["b"])) == ["a"]
+    assert static_entry_nodes(builder.compile(interrupt_before=["a"])) is None
+    assert static_entry_nodes(builder.compile(interrupt_before="*")) is None
 
 
 @pytest.fixture
@@ -111,3 +109,25 @@ async def test_a_graph_without_a_static_entry_or_that_failed_to_load_has_none(
     entry = EntryNodes()
     assert await entry.of(storage, "branchy") is None
     assert await entry.of(storage, "broken") is None
+
+
+async def test_only_runs_that_apply_new_input_and_go_on_start_from_the_entry(
+    storage: Storage,
+) -> None:
+    def run(**kwargs: Any) -> dict[str, Any]:
+        return {"kwargs": kwargs}
+
+    await _publish(storage, "agent", ["agent"])
+    entry = EntryNodes()
+    assert await entry.for_run(storage, run(input={"messages": []}), "agent") == ["agent"]
+    assert await entry.for_run(storage, run(), "agent") is None  # resumes the thread
+    resume = run(input={"n": 1}, command={"resume": "yes"})
+    assert await entry.for_run(storage, resume, "agent") is None
+    fork = {"configurable": {"checkpoint_id": "1f0c8e2a-0000-6000-8000-000000000001"}}
+    assert await entry.for_run(storage, run(input={"n": 1}, config=fork), "agent") is None
+    stopped = run(input={"n": 1}, interrupt_before=["agent"])
+    assert await entry.for_run(storage, stopped, "agent") is None
+    everywhere = run(input={"n": 1}, interrupt_before="*")
+    assert await entry.for_run(storage, everywhere, "agent") is None
+    later = run(input={"n": 1}, interrupt_before=["tools"])
+    assert await entry.for_run(storage, later, "agent") == ["agent"]
