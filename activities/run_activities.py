@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.runnables.config import DEFAULT_RECURSION_LIMIT
@@ -305,6 +305,17 @@ def _has_interrupts(snapshot: Any) -> bool:
     return any(task.interrupts for task in snapshot.tasks)
 
 
+@dataclass(frozen=True)
+class _NewStates:
+    """What a step leaves to store: the thread's head, as a StateSnapshot and
+    as stored, the states of its new checkpoints, the head with subgraphs."""
+
+    head: Any
+    head_payload: dict[str, Any]
+    payloads: list[dict[str, Any]]
+    with_subgraphs: dict[str, Any] | None
+
+
 class RunActivities:
     def __init__(
         self,
@@ -395,22 +406,46 @@ class RunActivities:
         after `since` (for get_history), with the step's last stream events
         (`streamed`: run id, events) in the same transaction; returns the head
         StateSnapshot."""
+        states = await self._new_states(graph, config, since=since)
+        await self._store_states(thread_id, states, streamed=streamed)
+        return states.head
+
+    async def _new_states(
+        self, graph: Any, config: dict[str, Any], *, since: str | None
+    ) -> _NewStates:
+        """The thread's head StateSnapshot and the states to store after a
+        step (see _save_state)."""
+        snapshots = await new_snapshots(graph, config, since=since)
+        # The newest new checkpoint is the head; no new one: ask for the head.
+        head = snapshots[0] if snapshots else await graph.aget_state(config)
+        states = [snapshot_payload(s) for s in snapshots]
+        with_subgraphs = None
+        if any(isinstance(task.state, dict) for task in head.tasks):
+            # Stopped inside a subgraph: keep its state too, for
+            # get_state(subgraphs=True). Rare, so only then is it computed.
+            with_subgraphs = snapshot_payload(await graph.aget_state(config, subgraphs=True))
+        return _NewStates(
+            head, states[0] if states else snapshot_payload(head), states, with_subgraphs
+        )
+
+    async def _store_states(
+        self,
+        thread_id: str,
+        states: _NewStates,
+        *,
+        streamed: tuple[str, list[tuple[str, bytes]]] | None = None,
+        finish_run: str | None = None,
+    ) -> RunFinished | None:
+        """One transaction: the states, the step's last events and, after
+        the run's last step (`finish_run`), the run's success."""
         try:
-            snapshots = await new_snapshots(graph, config, since=since)
-            # The newest new checkpoint is the head; no new one: ask for the head.
-            head = snapshots[0] if snapshots else await graph.aget_state(config)
-            states = [snapshot_payload(s) for s in snapshots]
-            with_subgraphs = None
-            if any(isinstance(task.state, dict) for task in head.tasks):
-                # Stopped inside a subgraph: keep its state too, for
-                # get_state(subgraphs=True). Rare, so only then is it computed.
-                with_subgraphs = snapshot_payload(await graph.aget_state(config, subgraphs=True))
-            await self.storage.save_thread_states(
+            return await self.storage.save_thread_states(
                 thread_id,
-                states[0] if states else snapshot_payload(head),
-                states,
-                with_subgraphs,
+                states.head_payload,
+                states.payloads,
+                states.with_subgraphs,
                 streamed=streamed,
+                finish_run=finish_run,
             )
         except BaseException:
             if streamed is not None and streamed[1]:
@@ -418,7 +453,6 @@ class RunActivities:
                 # written anyway (a retry does not run its nodes again).
                 await asyncio.shield(self._write_events(*streamed))
             raise
-        return head
 
     async def _write_events(self, run_id: str, events: list[tuple[str, bytes]]) -> None:
         try:
@@ -711,23 +745,27 @@ class RunActivities:
         # else: an earlier attempt finished this step and only its report was
         # lost; the checkpointer already holds the result, so nothing re-runs.
 
-        snapshot = await self._save_state(
-            graph, config, step.thread_id, since=since, streamed=(step.run_id, rest)
-        )
+        states = await self._new_states(graph, config, since=since)
+        snapshot = states.head
         result = StepResult(
             checkpoint_id=_checkpoint_id(snapshot.config),
             next=due_nodes(snapshot),
             ran=list(dict.fromkeys(ran)) or step.nodes,
             interrupted=_has_interrupts(snapshot),
         )
-        if step.stops is not None and run_ends_after(result, step.stops):
-            # The run's last step: its success is recorded here, not by a
-            # finish_run activity of its own. A retried attempt records it again
-            # (the same end).
-            end = RunEnd(step.run_id, "success", None, step.thread_id, step.graph_id)
-            await self._record_end(replace(end, direct=step.stops.direct))
-            result = replace(result, run_ended=True)
-        return result
+        if step.stops is None or not run_ends_after(result, step.stops):
+            await self._store_states(step.thread_id, states, streamed=(step.run_id, rest))
+            return result
+        # The run's last step: its success is recorded here, with the step's
+        # state in one transaction, not by a finish_run activity of its own.
+        # A retried attempt records it again (the same end).
+        end = RunEnd(step.run_id, "success", None, step.thread_id, step.graph_id, step.stops.direct)
+        await self._before_end(end)
+        finished = await self._store_states(
+            step.thread_id, states, streamed=(step.run_id, rest), finish_run=step.run_id
+        )
+        await self._after_end(end, finished)
+        return replace(result, run_ended=True)
 
     async def _replays_now(self, run: dict[str, Any], step: StepInput, head_id: str | None) -> bool:
         """The run's first step of a replay from an earlier checkpoint, not yet
@@ -744,8 +782,7 @@ class RunActivities:
         await self._record_end(end)
 
     async def _record_end(self, end: RunEnd) -> None:
-        cached = self._runs.pop(end.run_id, None)
-        await langsmith.record_run(self.storage, end, cached[0] if cached else None)
+        await self._before_end(end)
         finished = None
         if end.status == "rollback":
             await self._roll_back(end)
@@ -757,6 +794,13 @@ class RunActivities:
             finished = await self.storage.finish_run(
                 end.run_id, status=end.status, error=end.error, final_event=final_event
             )
+        await self._after_end(end, finished)
+
+    async def _before_end(self, end: RunEnd) -> None:
+        cached = self._runs.pop(end.run_id, None)
+        await langsmith.record_run(self.storage, end, cached[0] if cached else None)
+
+    async def _after_end(self, end: RunEnd, finished: RunFinished | None) -> None:
         if end.direct:
             await self._report_direct_end(end, finished)
         times = (finished.started_at, finished.ended_at) if finished else None

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from steadygraph.storage.assistants import AssistantRepository
 from steadygraph.storage.auth_filter import Filters
@@ -143,9 +144,24 @@ class Storage:
         new_states: Sequence[Mapping[str, Any]],
         head_with_subgraphs: Mapping[str, Any] | None = None,
         streamed: tuple[str, list[tuple[str, bytes]]] | None = None,
-    ) -> None:
-        await self.threads.save_states(
-            thread_id, head, new_states, head_with_subgraphs, streamed=streamed
+        finish_run: str | None = None,
+    ) -> RunFinished | None:
+        """`finish_run`: the id of a run whose last step this was, recorded as
+        a success in the same transaction (one write for the run's last step)."""
+        if finish_run is None:
+            await self.threads.save_states(
+                thread_id, head, new_states, head_with_subgraphs, streamed=streamed
+            )
+            return None
+
+        async def finish(conn: AsyncConnection, now: datetime) -> RunFinished | None:
+            assert finish_run is not None
+            return await self.runs.finish_in(
+                conn, finish_run, status="success", error=None, now=now, state=head
+            )
+
+        return await self.threads.save_states(
+            thread_id, head, new_states, head_with_subgraphs, streamed=streamed, then=finish
         )
 
     async def save_thread_state(self, thread_id: str, state: Mapping[str, Any]) -> None:

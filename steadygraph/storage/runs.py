@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from steadygraph.errors import Conflict
 from steadygraph.storage import run_events as events
@@ -405,40 +406,57 @@ class RunRepository:
         The thread's values and interrupts come from the state the worker saved
         after the run's last super-step.
         """
-        now = utcnow()
-        error = dict(error) if error else None
         async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    _FINISH_RUN,
-                    {"of_run": run_id, "new_status": status, "now": now, "new_error": error},
-                )
-            ).first()
-            if row is None:
-                return None
-            if final_event is not None:
-                # In the same transaction as the status: a stream reader that
-                # sees the run ended has also seen its last event.
-                await events.append_in(conn, run_id, [final_event], now)
+            return await self.finish_in(
+                conn, run_id, status=status, error=error, final_event=final_event, now=utcnow()
+            )
+
+    async def finish_in(
+        self,
+        conn: AsyncConnection,
+        run_id: str,
+        *,
+        status: str,
+        error: Mapping[str, Any] | None,
+        now: datetime,
+        final_event: tuple[str, bytes] | None = None,
+        state: Mapping[str, Any] | None = None,
+    ) -> RunFinished | None:
+        """`finish` in the caller's transaction. `state`: the thread's state
+        as that transaction saved it, when the caller has it at hand."""
+        error = dict(error) if error else None
+        row = (
+            await conn.execute(
+                _FINISH_RUN,
+                {"of_run": run_id, "new_status": status, "now": now, "new_error": error},
+            )
+        ).first()
+        if row is None:
+            return None
+        if final_event is not None:
+            # In the same transaction as the status: a stream reader that
+            # sees the run ended has also seen its last event.
+            await events.append_in(conn, run_id, [final_event], now)
+        if state is None:
             state = (
                 await conn.execute(_THREAD_STATE, {"thread_id": row.thread_id})
             ).scalar_one_or_none() or {}
-            await conn.execute(
-                _THREAD_AFTER_RUN,
-                {
-                    "of_thread": row.thread_id,
-                    "now": now,
-                    "new_error": error,
-                    "new_values": state.get("values"),
-                    "new_interrupts": {
-                        task["id"]: task["interrupts"]
-                        for task in state.get("tasks", [])
-                        if task.get("interrupts")
-                    },
+        await conn.execute(
+            _THREAD_AFTER_RUN,
+            {
+                "of_thread": row.thread_id,
+                "now": now,
+                "new_error": error,
+                "new_values": state.get("values"),
+                "new_interrupts": {
+                    task["id"]: task["interrupts"]
+                    for task in state.get("tasks", [])
+                    if task.get("interrupts")
                 },
-            )
-            settled = await settle_status(conn, row.thread_id, error=error, state=state, known=True)
-            await notify_run(conn, run_id)
+            },
+        )
+        settled = await settle_status(conn, row.thread_id, error=error, state=state, known=True)
+        await notify_run(conn, run_id)
         return RunFinished(
             started_at=iso(row.started_at),
             ended_at=iso(now),

@@ -6,10 +6,10 @@ Rows come back as the JSON-ready dicts LangGraph Server returns.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Exists,
@@ -38,6 +38,8 @@ from steadygraph.storage.params import param
 from steadygraph.storage.run_events import append_in
 from steadygraph.storage.schema import run_events, runs, thread_checkpoints, threads
 from steadygraph.storage.timestamps import iso, utcnow
+
+T = TypeVar("T")
 from steadygraph.storage.upsert import upsert
 
 ACTIVE_RUN_STATUSES = ("pending", "running")
@@ -419,11 +421,13 @@ class ThreadRepository:
         new_states: Sequence[Mapping[str, Any]],
         head_with_subgraphs: Mapping[str, Any] | None = None,
         streamed: tuple[str, list[tuple[str, bytes]]] | None = None,
-    ) -> None:
+        then: Callable[[AsyncConnection, datetime], Awaitable[T]] | None = None,
+    ) -> T | None:
         """After a super-step: the thread's head state and the states of the
         checkpoints it wrote, in one transaction, with the last events the
         step streamed (`streamed`: the run's id and its events), so they
-        cost no transaction of their own.
+        cost no transaction of their own; `then` writes more in it (the run's
+        end, after its last step) and its answer is returned.
 
         The head never moves back: an attempt of a step or of prepare_run that
         Temporal already gave up on (a heartbeat or workflow task that timed
@@ -446,6 +450,7 @@ class ThreadRepository:
             await self.checkpoints.record_in(conn, thread_id, new_states)
             if streamed is not None and streamed[1]:
                 await append_in(conn, streamed[0], streamed[1], now)
+            return await then(conn, now) if then is not None else None
 
     async def save_state(self, thread_id: str, state: Mapping[str, Any]) -> None:
         """Progress of a running run: new values after each super-step."""

@@ -77,3 +77,34 @@ async def test_a_steps_last_events_are_written_with_its_state(storage: Storage) 
     # Nothing streamed: no event written.
     await storage.save_thread_states(thread_id, head, [], streamed=(run_id, []))
     assert len(await storage.read_events(run_id, 0)) == 3
+
+
+async def test_the_runs_last_step_records_its_success_with_its_state(storage: Storage) -> None:
+    """After a run's last super-step the worker saves the state and the run's
+    end in one transaction: the run has succeeded and the thread is idle,
+    showing that state's values."""
+    thread_id = str(uuid.uuid4())
+    await storage.create_thread(thread_id, {})
+    run_id = await pending_run(storage, thread_id)
+    assert await storage.mark_run_running(run_id) is not None
+    head = _state("1f0c8e2a-0000-6000-8000-000000000021", ["a", "b"])
+    last = [("values", b'{"n": 1}')]
+
+    finished = await storage.save_thread_states(
+        thread_id, head, [head], streamed=(run_id, last), finish_run=run_id
+    )
+
+    assert finished is not None and finished.ended_at and finished.started_at
+    run = await storage.get_run(run_id)
+    assert run is not None and run["status"] == "success"
+    thread = await storage.get_thread(thread_id)
+    assert thread is not None
+    assert (thread["status"], thread["values"]) == ("idle", {"visited": ["a", "b"]})
+    assert await storage.read_events(run_id, 0) == [(1, "values", b'{"n": 1}')]
+    # A retried attempt of that step records the same end again.
+    again = await storage.save_thread_states(thread_id, head, [head], finish_run=run_id)
+    assert again is not None
+    assert (await storage.get_run(run_id))["status"] == "success"  # type: ignore[index]
+    # A run that is gone: the state is saved, no end is recorded.
+    await storage.delete_run_record(run_id)
+    assert await storage.save_thread_states(thread_id, head, [head], finish_run=run_id) is None
