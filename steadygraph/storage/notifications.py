@@ -4,8 +4,10 @@ On PostgreSQL every transaction that appends to a run's stream or changes its
 status also sends `NOTIFY steadygraph_run, '<run id>'` (delivered at commit,
 so a woken reader sees the change). Each API process holds one connection
 that LISTENs, opened on first use, and fans a notification out to the
-in-process waiters of that run. On SQLite (no notifications across
-processes) waiters poll with a short backoff, as before.
+in-process waiters of that run. On SQLite, whose processes share one
+machine, each commit sends the same to Unix sockets the listening processes
+bind next to the database file (`local_notify`); where that is not possible,
+waiters poll with a short backoff.
 
 A waiter subscribes before it reads, so a change committed between its read
 and its wait still wakes it. A notification may be lost when the listening
@@ -18,9 +20,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from steadygraph.storage.local_notify import LocalListener, notify_directory
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +34,11 @@ CHANNEL = "steadygraph_run"
 # so the stream events its own run writes do not wake it (and make it read).
 CANCEL_CHANNEL = "steadygraph_run_cancel"
 # How long a waiter sleeps while notifications are live: only a lost
-# notification (a dropped listening connection) makes it matter.
+# notification (a dropped listening connection) makes it matter. On SQLite
+# no longer than the polling it replaces, as a process that does not send
+# (an older version's) loses every notification.
 _LIVE_TIMEOUT_S = 2.0
+_LOCAL_LIVE_TIMEOUT_S = 0.25
 _RECONNECT_S = 1.0
 
 
@@ -42,6 +50,13 @@ async def notify_run(conn: AsyncConnection, run_id: str, *, cancel: bool = False
         if cancel:
             notify.append(func.pg_notify(CANCEL_CHANNEL, run_id))
         await conn.execute(select(*notify))
+    elif conn.dialect.name == "sqlite":
+        raw = await conn.get_raw_connection()
+        after_commit = getattr(raw.dbapi_connection, "notify_after_commit", None)
+        if after_commit is not None:  # our driver (sqlite_driver): sent at commit
+            after_commit(CHANNEL, run_id)
+            if cancel:
+                after_commit(CANCEL_CHANNEL, run_id)
 
 
 class RunWatch:
@@ -66,7 +81,7 @@ class RunWatch:
         if not self.live:
             timeout = poll_s
         else:
-            timeout = _LIVE_TIMEOUT_S if live_s is None else live_s
+            timeout = self._hub.live_timeout_s if live_s is None else live_s
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
         self._changed.clear()
@@ -83,8 +98,14 @@ class RunChanges:
             self._dsn = engine.url.set(drivername="postgresql").render_as_string(
                 hide_password=False
             )
+        self._directory: Path | None = None
+        self.live_timeout_s = _LIVE_TIMEOUT_S
+        if engine.url.get_backend_name() == "sqlite":
+            self._directory = notify_directory(engine.url.database)
+            self.live_timeout_s = _LOCAL_LIVE_TIMEOUT_S
         self._waiters: dict[str, set[RunWatch]] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._local: LocalListener | None = None
         self._listening = asyncio.Event()
 
     @property
@@ -95,6 +116,10 @@ class RunChanges:
     async def watch(self, run_id: str) -> AsyncIterator[RunWatch]:
         watch = RunWatch(self)
         self._waiters.setdefault(run_id, set()).add(watch)
+        if self._directory is not None and self._local is None:
+            self._local = LocalListener(self._directory, self._channel, self._wake)
+            if self._local.open():
+                self._listening.set()
         if self._dsn is not None and self._listener is None:
             self._listener = asyncio.create_task(self._listen(self._dsn), name="run-changes")
             # The first waiter reads only once LISTEN is in force (or it failed).
@@ -138,6 +163,10 @@ class RunChanges:
             await asyncio.sleep(_RECONNECT_S)
 
     async def close(self) -> None:
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+            self._listening.clear()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -29,6 +30,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
+
+from steadygraph.storage import local_notify
 
 _Outcome = tuple[list[Any] | None, Any, int, int | None]
 
@@ -116,7 +119,9 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_notices", "_notify_dir")
+    _notices: list[tuple[str, str]]
+    _notify_dir: Path | None
     _cursor_cls = OneHopCursor  # type: ignore[assignment]  # a subclass; mypy reads the base as exact
 
     # The pool rolls back every connection it takes back, after a commit or a
@@ -126,12 +131,26 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
     # statement runs on it between SQLAlchemy's calls).
 
     def rollback(self) -> None:
+        self._notices.clear()
         if self._in_transaction():
             super().rollback()
 
     def commit(self) -> None:
-        if self._in_transaction():
-            super().commit()
+        try:
+            if self._in_transaction():
+                super().commit()
+        except BaseException:
+            self._notices.clear()
+            raise
+        if self._notices:
+            notices, self._notices = self._notices, []
+            if self._notify_dir is not None:
+                local_notify.send(self._notify_dir, notices)
+
+    def notify_after_commit(self, channel: str, run_id: str) -> None:
+        """Send (channel, run id) to the listening processes once the
+        transaction commits (nothing if it rolls back): `local_notify`."""
+        self._notices.append((channel, run_id))
 
     def _in_transaction(self) -> bool:
         conn: sqlite3.Connection | None = self._connection._connection
@@ -141,7 +160,12 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
 class _OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
         adapted = super().connect(*arg, **kw)
-        return _OneHopConnection(self, adapted._connection)
+        connection = _OneHopConnection(self, adapted._connection)
+        connection._notices = []
+        database = arg[0] if arg else kw.get("database")
+        uri = bool(kw.get("uri"))
+        connection._notify_dir = None if uri else local_notify.notify_directory(str(database))
+        return connection
 
 
 def one_hop_dbapi() -> AsyncAdapt_aiosqlite_dbapi:

@@ -38,9 +38,9 @@ from steadygraph.storage.params import param
 from steadygraph.storage.run_events import append_in
 from steadygraph.storage.schema import run_events, runs, thread_checkpoints, threads
 from steadygraph.storage.timestamps import iso, utcnow
+from steadygraph.storage.upsert import upsert
 
 T = TypeVar("T")
-from steadygraph.storage.upsert import upsert
 
 ACTIVE_RUN_STATUSES = ("pending", "running")
 
