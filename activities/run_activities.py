@@ -254,6 +254,7 @@ async def _stream(
     return ran
 
 
+_FIRST_PAGE = 4
 _HISTORY_BATCH = 100
 _RUN_CACHE_SIZE = 1024
 
@@ -267,12 +268,25 @@ async def new_snapshots(graph: Any, config: dict[str, Any], *, since: str | None
         return []
     if _checkpoint_id(head[0].parent_config) == since:
         return head
-    snapshots = []
-    async for snapshot in graph.aget_state_history(config, limit=_HISTORY_BATCH):
-        if _checkpoint_id(snapshot.config) == since:
-            break
-        snapshots.append(snapshot)
-    return snapshots
+    # More than one (an input step, a run's first step with its input): read
+    # on in small pages, not a long one, as each row brings the checkpoint's
+    # channel values and a long thread's history may be large.
+    snapshots = [head[0]]
+    page_size = _FIRST_PAGE
+    while True:
+        page = [
+            snapshot
+            async for snapshot in graph.aget_state_history(
+                config, before=snapshots[-1].config, limit=page_size
+            )
+        ]
+        for snapshot in page:
+            if _checkpoint_id(snapshot.config) == since:
+                return snapshots
+            snapshots.append(snapshot)
+        if len(page) < page_size:  # the thread's first checkpoint: all are new
+            return snapshots
+        page_size = min(page_size * 4, _HISTORY_BATCH)
 
 
 def due_nodes(snapshot: Any) -> list[str]:
