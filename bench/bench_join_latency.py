@@ -2,9 +2,10 @@
 create→end of `runs.stream` and create→`runs.wait` of the `agent` example
 (3 super-steps), N sequential runs each on a fresh thread, and for each the
 lag from the run's end as the worker recorded it (`updated_at`) to the
-client's answer: the part LISTEN/NOTIFY shortens. On PostgreSQL the
-API is woken by LISTEN/NOTIFY; on SQLite it polls storage (and long-polls
-Temporal for a join).
+client's answer: the part run-change notifications shorten. On PostgreSQL
+the API is woken by LISTEN/NOTIFY, on SQLite by the Unix sockets next to the
+database file (`steadygraph.storage.local_notify`; before session 10 it
+polled storage and long-polled Temporal for a join).
 
     python bench/bench_join_latency.py [--runs 50] [--backend postgres]
 

@@ -70,13 +70,13 @@ async def wait_for_end(
     (its first read is then spared).
 
     Storage is the source of truth, read again whenever the run may have
-    ended: on PostgreSQL when a notification says it changed; else, while
+    ended: when a notification says its status changed; else, while
     its workflow exists and will end with the run (no webhook to deliver, no
     temporary thread to keep), when Temporal's long poll on it answers;
     otherwise (still queued behind other runs, or a workflow that goes on
     after the run) after a short backoff.
     """
-    async with ctx.storage.watch_run(run_id) as changes:
+    async with ctx.storage.watch_run(run_id, events=False) as changes:
         workflow_end: asyncio.Task[bool] | None = None
         try:
             delay = _POLL_START_S

@@ -18,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from steadygraph.storage.assistants import AssistantRepository
 from steadygraph.storage.auth_filter import Filters
 from steadygraph.storage.checkpoint_states import CheckpointStates
-from steadygraph.storage.notifications import CANCEL_CHANNEL, RunChanges, RunWatch
+from steadygraph.storage.notifications import (
+    CANCEL_CHANNEL,
+    STATUS_CHANNEL,
+    RunChanges,
+    RunWatch,
+)
 from steadygraph.storage.run_events import RunEventRepository
 from steadygraph.storage.runs import RunFinished, RunOutcome, RunRepository
 from steadygraph.storage.threads import ThreadRepository
@@ -34,15 +39,20 @@ class Storage:
         self.run_events = RunEventRepository(engine)
         self.run_changes = RunChanges(engine)
         self.cancel_requests = RunChanges(engine, CANCEL_CHANNEL)
+        self.run_statuses = RunChanges(engine, STATUS_CHANNEL)
 
     async def close(self) -> None:
         await self.run_changes.close()
         await self.cancel_requests.close()
+        await self.run_statuses.close()
         await self.engine.dispose()
 
-    def watch_run(self, run_id: str) -> AbstractAsyncContextManager[RunWatch]:
-        """Subscribe to a run's changes (new stream events, its end) before reading it."""
-        return self.run_changes.watch(run_id)
+    def watch_run(
+        self, run_id: str, *, events: bool = True
+    ) -> AbstractAsyncContextManager[RunWatch]:
+        """Subscribe to a run's changes (new stream events, its end) before
+        reading it; with `events=False` only to its status (its end)."""
+        return (self.run_changes if events else self.run_statuses).watch(run_id)
 
     def watch_cancel(self, run_id: str) -> AbstractAsyncContextManager[RunWatch]:
         """Subscribe to the cancels asked of a running run, and nothing else of it."""

@@ -33,6 +33,11 @@ CHANNEL = "steadygraph_run"
 # Cancels asked of running runs only: what a local step's watch listens to,
 # so the stream events its own run writes do not wake it (and make it read).
 CANCEL_CHANNEL = "steadygraph_run_cancel"
+# A run's status changes only (its end, its erasure), not its stream events:
+# what joins and waits listen to, so each event a run writes does not make
+# them read the run again. Sent besides CHANNEL, which keeps carrying
+# everything (what APIs of earlier versions listen to).
+STATUS_CHANNEL = "steadygraph_run_status"
 # How long a waiter sleeps while notifications are live: only a lost
 # notification (a dropped listening connection) makes it matter. On SQLite
 # no longer than the polling it replaces, as a process that does not send
@@ -42,21 +47,25 @@ _LOCAL_LIVE_TIMEOUT_S = 0.25
 _RECONNECT_S = 1.0
 
 
-async def notify_run(conn: AsyncConnection, run_id: str, *, cancel: bool = False) -> None:
+async def notify_run(
+    conn: AsyncConnection, run_id: str, *, cancel: bool = False, status: bool = True
+) -> None:
     """Within the caller's transaction: wake the API's waiters of this run at
-    commit (with `cancel`, also the watch of the step the run is in)."""
+    commit: those of its status too unless `status` is False (new stream
+    events only); with `cancel`, also the watch of the step the run is in."""
+    channels = [CHANNEL]
+    if status:
+        channels.append(STATUS_CHANNEL)
+    if cancel:
+        channels.append(CANCEL_CHANNEL)
     if conn.dialect.name == "postgresql":
-        notify = [func.pg_notify(CHANNEL, run_id)]
-        if cancel:
-            notify.append(func.pg_notify(CANCEL_CHANNEL, run_id))
-        await conn.execute(select(*notify))
+        await conn.execute(select(*(func.pg_notify(channel, run_id) for channel in channels)))
     elif conn.dialect.name == "sqlite":
         raw = await conn.get_raw_connection()
         after_commit = getattr(raw.dbapi_connection, "notify_after_commit", None)
         if after_commit is not None:  # our driver (sqlite_driver): sent at commit
-            after_commit(CHANNEL, run_id)
-            if cancel:
-                after_commit(CANCEL_CHANNEL, run_id)
+            for channel in channels:
+                after_commit(channel, run_id)
 
 
 class RunWatch:

@@ -24,7 +24,7 @@ async def append_in(
         _APPEND,
         [{"run_id": run_id, "event": event, "data": data, "now": now} for event, data in events],
     )
-    await notify_run(conn, run_id)
+    await notify_run(conn, run_id, status=False)
 
 
 # Each event is numbered after the run's stored maximum as it inserts: one

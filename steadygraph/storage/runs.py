@@ -358,7 +358,7 @@ class RunRepository:
                 .values(cancel_requested=action)
             )
             if changed.rowcount:
-                await notify_run(conn, run_id, cancel=True)
+                await notify_run(conn, run_id, cancel=True, status=False)
 
     async def cancel_requested(self, run_id: str) -> str | None:
         async with self.reads.connect() as conn:

@@ -83,6 +83,26 @@ async def test_a_write_from_another_process_wakes_the_waiter_of_that_run(
         await asyncio.wait_for(other_woken, 30)
 
 
+async def test_a_waiter_of_the_runs_status_is_woken_by_its_end_not_its_events(
+    pair: tuple[Storage, Storage],
+) -> None:
+    api, worker = pair
+    api.run_statuses.live_timeout_s = 3600
+    run_id = await _pending_run(worker)
+    async with api.watch_run(run_id, events=False) as status:
+        assert status.live
+        # A listener that has just connected wakes its waiters once, in
+        # case it missed something: that wake is not what this is about.
+        await status.wait(3600, live_s=0.2)
+        woken = asyncio.ensure_future(status.wait(3600))
+        await worker.append_events(run_id, [("values", b"{}")])
+        await worker.request_cancel(run_id, "interrupt")
+        await asyncio.sleep(0.5)  # what a notification needs, many times over
+        assert not woken.done()
+        await worker.finish_run(run_id, status="interrupted", error=None)
+        await asyncio.wait_for(woken, 30)
+
+
 async def test_a_cancel_asked_wakes_the_watch_of_the_runs_step(
     pair: tuple[Storage, Storage],
 ) -> None:
