@@ -39,7 +39,7 @@ from steadygraph.graph.serde import checkpoint_ref, dumps, error_payload, snapsh
 from steadygraph.graph.step_fence import StepFence, fenced_steps
 from steadygraph.runs.kwargs import RunKwargs
 from steadygraph.runs.run_log import log_run_ended, log_run_started
-from steadygraph.storage import Storage
+from steadygraph.storage import ACTIVE_RUN_STATUSES, Storage
 from steadygraph.storage.runs import RunFinished
 from steadygraph.temporal.contract import (
     ACTIVITY_DELETE_THREAD,
@@ -549,7 +549,7 @@ class RunActivities:
     async def prepare_run(self, ref: RunRef) -> RunPlan:
         running = await self._start(ref)
         if running is None:
-            return RunPlan(active=False)
+            return RunPlan(active=False, ended_as=await self._ended_as(ref))
         run, config, context = await self._load(ref.run_id)
         async with self._graph(ref.graph_id, config, context=context) as graph:
             rest: list[tuple[str, bytes]] = []  # written with the state (_save_state)
@@ -558,6 +558,21 @@ class RunActivities:
                 graph, config, ref.thread_id, since=since, streamed=(ref.run_id, rest)
             )
             return await self._plan(run, graph, config, snapshot)
+
+    async def _ended_as(self, ref: RunRef) -> str | None:
+        """Of a run found ended as it is prepared: the status it ended with,
+        if it ran (the thread's head is its own), else None (cancelled before
+        it started, deleted: skipped). A run that ran is found so when its
+        workflow runs again from the start: local activities are recorded in
+        the history when their workflow task completes, and a worker that died
+        before that, after the run had ended, leaves them to run again."""
+        run = await self.storage.get_run(ref.run_id)
+        if run is None or run["status"] in ACTIVE_RUN_STATUSES:
+            return None
+        head = await self._head(ref.thread_id)
+        if head is None or head.metadata.get("run_id") != ref.run_id:
+            return None
+        return str(run["status"])
 
     async def _start(self, ref: RunRef) -> dict[str, Any] | None:
         """Mark the run running; None when it is gone or already ended."""
@@ -687,7 +702,8 @@ class RunActivities:
         wrong, the run stops before them) it only prepares, as `prepare_run`."""
         ref = RunRef(step.run_id, step.thread_id, step.graph_id)
         if await self._start(ref) is None:
-            return StepResult(None, [], [], False, plan=RunPlan(active=False), stepped=False)
+            plan = RunPlan(active=False, ended_as=await self._ended_as(ref))
+            return StepResult(None, [], [], False, plan=plan, stepped=False)
         run, config, context = await self._load(ref.run_id)
         async with self._graph(ref.graph_id, config, context=context) as graph:
             rest: list[tuple[str, bytes]] = []

@@ -284,6 +284,8 @@ class RunWorkflow:
         except (ActivityError, ApplicationError) as exc:
             self._raise_if_cancelled(exc)
             return RunEnd(run.run_id, "error", _error_of(exc))
+        if plan.ended_as:  # ran and ended before this execution (see RunPlan.ended_as)
+            return RunEnd(run.run_id, plan.ended_as, recorded=True)
         if not plan.active:  # deleted or already ended while it waited to start
             return RunEnd(run.run_id, "skipped")
         self._stop_if_cancelled()
@@ -315,6 +317,8 @@ class RunWorkflow:
             self._raise_if_cancelled(exc)
             return RunEnd(run.run_id, "error", _error_of(exc))
         plan = result.plan
+        if plan is not None and plan.ended_as:  # ran and ended before (RunPlan.ended_as)
+            return RunEnd(run.run_id, plan.ended_as, recorded=True)
         if plan is None or not plan.active:  # deleted or ended while it waited to start
             return RunEnd(run.run_id, "skipped")
         self._status = "running"

@@ -47,17 +47,21 @@ def _addresses(directory: Path) -> Iterator[Callable[[str], str | None]]:
     """Socket addresses of names in `directory`. A Unix socket address holds
     at most 107 bytes, less than a data directory's path may take: a longer
     one is reached through this process's descriptor of the directory
-    (/proc/self/fd/N/name, Linux)."""
-    fd = None
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    proc = fd is not None and os.path.isdir(f"/proc/self/fd/{fd}")
+    (/proc/self/fd/N/name, Linux), opened only then."""
+    fd: int | None = None
 
     def address(name: str) -> str | None:
+        nonlocal fd
         full = str(directory / name)
         if len(full) <= _MAX_PATH:
             return full
-        return f"/proc/self/fd/{fd}/{name}" if proc else None
+        if fd is None:
+            try:
+                fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                return None
+        via_proc = f"/proc/self/fd/{fd}/{name}"
+        return via_proc if os.path.isdir(f"/proc/self/fd/{fd}") else None
 
     try:
         yield address
@@ -71,18 +75,18 @@ def send(directory: Path, notices: Iterable[tuple[str, str]]) -> None:
     raises: a notification is an optimisation, the change is committed."""
     try:
         names = os.listdir(directory)
-    except OSError:
-        return  # nobody has listened yet
-    with (
-        _addresses(directory) as address,
-        socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender,
-    ):
-        sender.setblocking(False)
-        for channel, run_id in notices:
-            prefix = f"{channel}."
-            for name in names:
-                if name.startswith(prefix) and name.endswith(_SUFFIX):
-                    _send_one(sender, directory / name, address(name), run_id.encode())
+        with (
+            _addresses(directory) as address,
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender,
+        ):
+            sender.setblocking(False)
+            for channel, run_id in notices:
+                prefix = f"{channel}."
+                for name in names:
+                    if name.startswith(prefix) and name.endswith(_SUFFIX):
+                        _send_one(sender, directory / name, address(name), run_id.encode())
+    except OSError as exc:  # no directory yet (nobody listened), no descriptor left
+        log.debug("run notifications not sent: %s", exc)
 
 
 def _send_one(sender: socket.socket, path: Path, address: str | None, payload: bytes) -> None:

@@ -279,6 +279,10 @@ class RunPlan:
     interrupted: bool = False  # an interrupt() is already pending and no command answers it
     interrupt_before: list[str] = field(default_factory=list)  # ["*"] for all nodes
     interrupt_after: list[str] = field(default_factory=list)
+    # Not active because it ran and ended already, with this status (its
+    # workflow ran again from the start after a worker died): the run is over
+    # as recorded, not skipped (its webhook and clean-up still follow).
+    ended_as: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from scripted_activities import (
 from temporalio.client import Client
 
 from steadygraph.temporal.contract import (
+    ACTIVITY_DELIVER_WEBHOOK,
     ACTIVITY_FINISH_RUN,
     ACTIVITY_PREPARE_RUN,
     RunEnd,
@@ -142,3 +143,25 @@ async def test_a_first_node_that_runs_as_a_regular_activity_keeps_its_own_prepar
         END_RECORDED_BY_STEP,
     ]
     assert not any(s.prepare for s in _steps(activities.calls))
+
+
+async def test_a_run_that_ended_before_its_workflow_ran_again_ends_as_it_was_recorded(
+    client: Client,
+) -> None:
+    """A worker that died after the run's steps had run, before the workflow
+    task that records them completed: the workflow runs from the start again,
+    its first activity finds the run ended as it ran, and the workflow goes
+    on from that end (its webhook), recording nothing more."""
+    for first_nodes in (["agent"], None):
+        run = _run(first_nodes=first_nodes, webhook=True)
+        async with scripted_worker(client) as (task_queue, activities):
+            script = linear_run("agent")
+            script.plan = RunPlan(active=False, ended_as="error")
+            activities.scripts[run.run_id] = script
+            end = await client.execute_workflow(
+                RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
+            )
+
+        assert end == RunEnd(run.run_id, "error", recorded=True)
+        first = "agent" if first_nodes else ACTIVITY_PREPARE_RUN
+        assert activities.names(run.run_id) == [first, ACTIVITY_DELIVER_WEBHOOK]

@@ -159,3 +159,42 @@ async def test_a_run_gone_before_it_started_is_not_prepared(worker: Worker) -> N
     result = await _execute(worker.activities, dataclasses.replace(step, nodes=["step1"]))
 
     assert result.plan is not None and not result.plan.active and not result.stepped
+
+
+async def test_a_run_that_ran_to_its_end_is_found_ended_as_it_was_recorded(
+    worker: Worker,
+) -> None:
+    """The workflow of a run that ended runs from the start again (its worker
+    died before the workflow task that recorded the steps completed): the
+    first activity, again, finds the run over as its last step recorded it."""
+    step = dataclasses.replace(
+        await _new_run(worker.storage, "slow", input={"sleep_s": 0}), nodes=["step1"]
+    )
+    first = await _execute(worker.activities, step)
+    checkpoint_id = first.checkpoint_id
+    for nodes in (["step2"], ["step3"]):
+        later = dataclasses.replace(
+            step, nodes=nodes, from_checkpoint_id=checkpoint_id, prepare=False
+        )
+        result = await _execute(worker.activities, later)
+        checkpoint_id = result.checkpoint_id
+    assert result.run_ended
+    assert (await worker.storage.get_run(step.run_id))["status"] == "success"
+
+    again = await _execute(worker.activities, step)
+
+    assert not again.stepped and again.plan is not None
+    assert (again.plan.active, again.plan.ended_as) == (False, "success")
+    state = await worker.storage.get_thread_state(step.thread_id)
+    assert state["values"]["visited"] == ["step1", "step2", "step3"]  # nothing ran again
+
+
+async def test_a_run_cancelled_before_it_started_is_not_found_ended_as_run(
+    worker: Worker,
+) -> None:
+    step = await _new_run(worker.storage, "slow", input={"sleep_s": 0})
+    assert await worker.storage.cancel_pending_run(step.run_id, "interrupt")
+    result = await _execute(worker.activities, dataclasses.replace(step, nodes=["step1"]))
+
+    assert result.plan is not None
+    assert (result.plan.active, result.plan.ended_as) == (False, None)
