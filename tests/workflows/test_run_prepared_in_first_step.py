@@ -15,6 +15,7 @@ from scripted_activities import (
     scripted_worker,
 )
 from temporalio.client import Client
+from temporalio.worker import Replayer
 
 from steadygraph.temporal.contract import (
     ACTIVITY_DELIVER_WEBHOOK,
@@ -37,6 +38,13 @@ def _run(**kw: object) -> RunInput:
     return run_input(run_id, thread_id, step=LOCAL_STEPS, ends_in_last_step=True, **kw)
 
 
+async def _replays(client: Client, run_id: str) -> None:
+    """The history the run left replays with the current workflow code
+    (RunWorkflow runs unsandboxed: determinism is checked this way)."""
+    history = await client.get_workflow_handle(run_workflow_id(run_id)).fetch_history()
+    await Replayer(workflows=[RunWorkflow]).replay_workflow(history)
+
+
 def _steps(calls: list[tuple[str, object]]) -> list[StepInput]:
     return [arg for _, arg in calls if isinstance(arg, StepInput)]
 
@@ -52,6 +60,7 @@ async def test_a_run_that_starts_where_the_api_expected_has_no_prepare_activity(
         end = await client.execute_workflow(
             RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
         )
+        await _replays(client, run.run_id)
 
     assert end == RunEnd(run.run_id, "success", recorded=True)
     assert activities.names(run.run_id) == ["agent", "tools", "agent", END_RECORDED_BY_STEP]
@@ -78,6 +87,7 @@ async def test_a_wrong_guess_only_prepares_and_the_run_goes_on_from_its_plan(
         end = await client.execute_workflow(
             RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
         )
+        await _replays(client, run.run_id)
 
     assert end == RunEnd(run.run_id, "success", recorded=True)
     # "greet" only prepared; the run's own steps follow, the first counted as step 0.
@@ -99,6 +109,7 @@ async def test_a_run_stopped_before_its_first_node_ends_after_preparing(client: 
         end = await client.execute_workflow(
             RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
         )
+        await _replays(client, run.run_id)
 
     assert end == RunEnd(run.run_id, "success")
     # The first activity only prepared: the run stops before "agent".
@@ -116,6 +127,7 @@ async def test_a_run_gone_before_it_started_is_skipped_after_its_first_activity(
         end = await client.execute_workflow(
             RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
         )
+        await _replays(client, run.run_id)
 
     assert end == RunEnd(run.run_id, "skipped")
     assert activities.names(run.run_id) == ["agent"]
@@ -134,6 +146,7 @@ async def test_a_first_node_that_runs_as_a_regular_activity_keeps_its_own_prepar
         end = await client.execute_workflow(
             RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
         )
+        await _replays(client, run.run_id)
 
     assert end == RunEnd(run.run_id, "success", recorded=True)
     assert activities.names(run.run_id) == [
@@ -161,6 +174,7 @@ async def test_a_run_that_ended_before_its_workflow_ran_again_ends_as_it_was_rec
             end = await client.execute_workflow(
                 RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
             )
+            await _replays(client, run.run_id)
 
         assert end == RunEnd(run.run_id, "error", recorded=True)
         first = "agent" if first_nodes else ACTIVITY_PREPARE_RUN
