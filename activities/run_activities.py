@@ -716,11 +716,7 @@ class RunActivities:
                 return StepResult(
                     plan.checkpoint_id, plan.next, [], plan.interrupted, plan=plan, stepped=False
                 )
-            stops = replace(
-                step.stops or RunStops(),
-                interrupt_before=plan.interrupt_before,
-                interrupt_after=plan.interrupt_after,
-            )
+            stops = RunStops.of(plan, direct=step.stops is not None and step.stops.direct)
             first = replace(step, from_checkpoint_id=plan.checkpoint_id, stops=stops, prepare=False)
             # The input's states are saved with the step's (from `since` on).
             result = await self._step(first, run, graph, config, context, prepared=(since, rest))

@@ -369,7 +369,7 @@ class RunWorkflow:
         # search attribute: a history event and a visibility write).
         stops = None
         if run.ends_in_last_step or workflow.patched(PATCH_END_IN_LAST_STEP):
-            stops = RunStops(plan.interrupt_before, plan.interrupt_after, run.direct)
+            stops = RunStops.of(plan, direct=run.direct)
         while nodes or pending_command:
             # A run that starts by resuming goes through the node it stopped
             # before; every other step honours interrupt_before.

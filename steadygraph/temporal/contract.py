@@ -294,6 +294,11 @@ class RunStops:
     interrupt_after: list[str] = field(default_factory=list)
     direct: bool = False  # the run was started without its thread's workflow (RunEnd.direct)
 
+    @classmethod
+    def of(cls, plan: RunPlan, *, direct: bool) -> RunStops:
+        """Where a prepared run stops: its plan's interrupt_before/after."""
+        return cls(plan.interrupt_before, plan.interrupt_after, direct)
+
 
 def matches_nodes(nodes: list[str], selected: list[str]) -> bool:
     return "*" in selected or any(node in selected for node in nodes)

@@ -150,11 +150,7 @@ class ScriptedActivities:
                 return StepResult(
                     plan.checkpoint_id, plan.next, [], plan.interrupted, plan=plan, stepped=False
                 )
-            stops = replace(
-                step.stops or RunStops(),
-                interrupt_before=plan.interrupt_before,
-                interrupt_after=plan.interrupt_after,
-            )
+            stops = RunStops.of(plan, direct=step.stops is not None and step.stops.direct)
             step = replace(step, stops=stops)
             result = await self._step(script, step)
             return replace(result, plan=plan)

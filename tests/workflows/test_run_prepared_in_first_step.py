@@ -10,6 +10,8 @@ from dataclasses import replace
 from scripted_activities import (
     END_RECORDED_BY_STEP,
     FAST_STEPS,
+    RunScript,
+    ScriptedActivities,
     linear_run,
     run_input,
     scripted_worker,
@@ -38,11 +40,20 @@ def _run(**kw: object) -> RunInput:
     return run_input(run_id, thread_id, step=LOCAL_STEPS, ends_in_last_step=True, **kw)
 
 
-async def _replays(client: Client, run_id: str) -> None:
-    """The history the run left replays with the current workflow code
-    (RunWorkflow runs unsandboxed: determinism is checked this way)."""
-    history = await client.get_workflow_handle(run_workflow_id(run_id)).fetch_history()
-    await Replayer(workflows=[RunWorkflow]).replay_workflow(history)
+async def _executed(
+    client: Client, run: RunInput, script: RunScript
+) -> tuple[RunEnd, ScriptedActivities]:
+    """Run the workflow to its end with the script's activities; its end and
+    the activities. The history it left must replay with the current workflow
+    code (RunWorkflow runs unsandboxed: determinism is checked this way)."""
+    async with scripted_worker(client) as (task_queue, activities):
+        activities.scripts[run.run_id] = script
+        end = await client.execute_workflow(
+            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
+        )
+        history = await client.get_workflow_handle(run_workflow_id(run.run_id)).fetch_history()
+        await Replayer(workflows=[RunWorkflow]).replay_workflow(history)
+    return end, activities
 
 
 def _steps(calls: list[tuple[str, object]]) -> list[StepInput]:
@@ -53,14 +64,9 @@ async def test_a_run_that_starts_where_the_api_expected_has_no_prepare_activity(
     client: Client,
 ) -> None:
     run = _run(first_nodes=["agent"])
-    async with scripted_worker(client) as (task_queue, activities):
-        script = linear_run("agent", "tools", "agent")
-        script.records_end = True
-        activities.scripts[run.run_id] = script
-        end = await client.execute_workflow(
-            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
-        )
-        await _replays(client, run.run_id)
+    script = linear_run("agent", "tools", "agent")
+    script.records_end = True
+    end, activities = await _executed(client, run, script)
 
     assert end == RunEnd(run.run_id, "success", recorded=True)
     assert activities.names(run.run_id) == ["agent", "tools", "agent", END_RECORDED_BY_STEP]
@@ -80,14 +86,9 @@ async def test_a_wrong_guess_only_prepares_and_the_run_goes_on_from_its_plan(
     client: Client,
 ) -> None:
     run = _run(first_nodes=["greet"])
-    async with scripted_worker(client) as (task_queue, activities):
-        script = linear_run("agent", "tools")
-        script.records_end = True
-        activities.scripts[run.run_id] = script
-        end = await client.execute_workflow(
-            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
-        )
-        await _replays(client, run.run_id)
+    script = linear_run("agent", "tools")
+    script.records_end = True
+    end, activities = await _executed(client, run, script)
 
     assert end == RunEnd(run.run_id, "success", recorded=True)
     # "greet" only prepared; the run's own steps follow, the first counted as step 0.
@@ -102,14 +103,9 @@ async def test_a_wrong_guess_only_prepares_and_the_run_goes_on_from_its_plan(
 
 async def test_a_run_stopped_before_its_first_node_ends_after_preparing(client: Client) -> None:
     run = _run(first_nodes=["agent"])
-    async with scripted_worker(client) as (task_queue, activities):
-        script = linear_run("agent", "tools")
-        script.plan = replace(script.plan, interrupt_before=["agent"])
-        activities.scripts[run.run_id] = script
-        end = await client.execute_workflow(
-            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
-        )
-        await _replays(client, run.run_id)
+    script = linear_run("agent", "tools")
+    script.plan = replace(script.plan, interrupt_before=["agent"])
+    end, activities = await _executed(client, run, script)
 
     assert end == RunEnd(run.run_id, "success")
     # The first activity only prepared: the run stops before "agent".
@@ -120,14 +116,9 @@ async def test_a_run_gone_before_it_started_is_skipped_after_its_first_activity(
     client: Client,
 ) -> None:
     run = _run(first_nodes=["agent"])
-    async with scripted_worker(client) as (task_queue, activities):
-        script = linear_run("agent")
-        script.plan = RunPlan(active=False)
-        activities.scripts[run.run_id] = script
-        end = await client.execute_workflow(
-            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
-        )
-        await _replays(client, run.run_id)
+    script = linear_run("agent")
+    script.plan = RunPlan(active=False)
+    end, activities = await _executed(client, run, script)
 
     assert end == RunEnd(run.run_id, "skipped")
     assert activities.names(run.run_id) == ["agent"]
@@ -139,14 +130,9 @@ async def test_a_first_node_that_runs_as_a_regular_activity_keeps_its_own_prepar
     """Preparing is short bookkeeping: it goes in the first step only when that
     step is a local activity, like the separate prepare it replaces."""
     run = _run(first_nodes=["agent"], node_steps={"agent": FAST_STEPS})
-    async with scripted_worker(client) as (task_queue, activities):
-        script = linear_run("agent", "tools")
-        script.records_end = True
-        activities.scripts[run.run_id] = script
-        end = await client.execute_workflow(
-            RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
-        )
-        await _replays(client, run.run_id)
+    script = linear_run("agent", "tools")
+    script.records_end = True
+    end, activities = await _executed(client, run, script)
 
     assert end == RunEnd(run.run_id, "success", recorded=True)
     assert activities.names(run.run_id) == [
@@ -167,14 +153,9 @@ async def test_a_run_that_ended_before_its_workflow_ran_again_ends_as_it_was_rec
     on from that end (its webhook), recording nothing more."""
     for first_nodes in (["agent"], None):
         run = _run(first_nodes=first_nodes, webhook=True)
-        async with scripted_worker(client) as (task_queue, activities):
-            script = linear_run("agent")
-            script.plan = RunPlan(active=False, ended_as="error")
-            activities.scripts[run.run_id] = script
-            end = await client.execute_workflow(
-                RunWorkflow.run, run, id=run_workflow_id(run.run_id), task_queue=task_queue
-            )
-            await _replays(client, run.run_id)
+        script = linear_run("agent")
+        script.plan = RunPlan(active=False, ended_as="error")
+        end, activities = await _executed(client, run, script)
 
         assert end == RunEnd(run.run_id, "error", recorded=True)
         first = "agent" if first_nodes else ACTIVITY_PREPARE_RUN
